@@ -1,0 +1,142 @@
+"""Tenant commands in, tenant events out: size the spec, keep every revision, never go back."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream.nats import NatsBroker, NatsMessage
+
+from services.calculator import store
+from services.calculator.catalogue import Catalogue
+from services.calculator.sizing import SizingError, size
+from shared import subjects
+from shared.bus import durable_subscriber, publish_event
+from shared.contracts.sizing import EstimateReply, EstimateRequest, SizingRequest, TenantSized
+from shared.contracts.tenants import (
+    CreateTenant,
+    DeleteTenant,
+    TenantAccepted,
+    TenantDeleted,
+    TenantRejected,
+    TenantSpec,
+    UpdateTenant,
+)
+from shared.db import Databases
+from shared.modes import Mode
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def sizing_request_of(spec: TenantSpec) -> SizingRequest:
+    return SizingRequest(
+        service_requirements=spec.service_requirements,
+        preset=spec.preset,
+        gpu_type=spec.gpu_type,
+        cloud=spec.cloud,
+        sla_target=spec.sla_target,
+    )
+
+
+class TenantCommands:
+    """Handles one mode's tenant commands, in order, on one durable consumer."""
+
+    def __init__(self, broker: NatsBroker, db: Databases, catalogue: Catalogue, mode: Mode) -> None:
+        self.broker, self.db, self.catalogue, self.mode = broker, db, catalogue, mode
+
+    async def handle(self, body: dict[str, Any], msg: NatsMessage) -> None:
+        verb = msg.raw_message.subject.rsplit(".", 1)[-1]
+        if verb in ("create", "update"):
+            command = (CreateTenant if verb == "create" else UpdateTenant).model_validate(body)
+            await self.size_and_store(command, must_exist=verb == "update")
+        elif verb == "delete":
+            await self.delete(DeleteTenant.model_validate(body))
+        else:
+            log.warning("unknown tenant command ignored", extra={"verb": verb})
+
+    async def size_and_store(self, command: CreateTenant | UpdateTenant, must_exist: bool) -> None:
+        tenant_id, revision = command.tenant_id, command.revision
+        async with self.db.session(self.mode) as session:
+            latest = await store.latest_revision(session, tenant_id)
+            if latest is not None and latest.revision >= revision:
+                # A redelivery or a replay: publish the same outcome again (deduplicated).
+                stored = await store.get_revision(session, tenant_id, revision)
+                if stored is not None and stored.sizing is not None:
+                    await self.announce(command.spec, revision, stored.sizing)
+                return
+            if revision <= await store.deleted_revision(session, tenant_id):
+                return
+            if must_exist and latest is None:
+                await self.reject(tenant_id, revision, "TENANT_NOT_FOUND", "the tenant does not exist")
+                return
+            try:
+                sizing = size(sizing_request_of(command.spec), self.catalogue)
+            except SizingError as error:
+                await self.reject(tenant_id, revision, error.code, error.reason)
+                return
+            sizing_json = sizing.model_dump(mode="json")
+            session.add(
+                store.TenantRevision(
+                    tenant_id=tenant_id,
+                    revision=revision,
+                    spec=command.spec.model_dump(mode="json"),
+                    sizing=sizing_json,
+                    created_at=datetime.now(UTC),
+                )
+            )
+            await session.commit()
+        await self.announce(command.spec, revision, sizing_json)
+
+    async def announce(self, spec: TenantSpec, revision: int, sizing: dict[str, Any]) -> None:
+        tenant_id = spec.tenant_id
+        await publish_event(
+            self.broker, self.mode, tenant_id, "tenant.accepted",
+            TenantAccepted(tenant_id=tenant_id, revision=revision, spec=spec),
+            msg_id=f"tenant.accepted:{tenant_id}:{revision}",
+        )
+        await publish_event(
+            self.broker, self.mode, tenant_id, "tenant.sized",
+            TenantSized.model_validate({"tenant_id": tenant_id, "revision": revision, "sizing": sizing}),
+            msg_id=f"tenant.sized:{tenant_id}:{revision}",
+        )
+
+    async def reject(self, tenant_id: str, revision: int, code: str, reason: str) -> None:
+        log.info("tenant rejected", extra={"tenant_id": tenant_id, "code": code, "reason": reason})
+        await publish_event(
+            self.broker, self.mode, tenant_id, "tenant.rejected",
+            TenantRejected(tenant_id=tenant_id, revision=revision, code=code, reason=reason),
+            msg_id=f"tenant.rejected:{tenant_id}:{revision}",
+        )
+
+    async def delete(self, command: DeleteTenant) -> None:
+        async with self.db.session(self.mode) as session:
+            if command.revision > await store.deleted_revision(session, command.tenant_id):
+                await store.delete_tenant(session, command.tenant_id, command.revision, datetime.now(UTC))
+                await session.commit()
+        await publish_event(
+            self.broker, self.mode, command.tenant_id, "tenant.deleted",
+            TenantDeleted(tenant_id=command.tenant_id, revision=command.revision),
+            msg_id=f"tenant.deleted:{command.tenant_id}:{command.revision}",
+        )
+
+
+def register(broker: NatsBroker, db: Databases, settings: Settings, catalogue: Catalogue) -> None:
+    for mode in Mode:
+        commands = TenantCommands(broker, db, catalogue, mode)
+        durable_subscriber(
+            broker, settings,
+            subject=subjects.command(mode, subjects.ANY, "tenant", "*"),
+            stream=subjects.stream_name(mode, "cmd"),
+            durable=f"calculator-{mode}-tenant",
+        )(commands.handle)
+
+        async def estimate(body: EstimateRequest) -> dict[str, Any]:
+            try:
+                sizing = size(body.request, catalogue)
+            except SizingError as error:
+                return EstimateReply(ok=False, code=error.code, reason=error.reason).model_dump(mode="json")
+            return EstimateReply(ok=True, sizing=sizing).model_dump(mode="json")
+
+        broker.subscriber(subjects.rpc(mode, "calculator", "estimate"), queue="calculator")(estimate)

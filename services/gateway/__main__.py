@@ -1,0 +1,18 @@
+"""python -m services.gateway: the HTTP API on ECP_GATEWAY_HOST:ECP_GATEWAY_PORT."""
+
+import uvicorn
+
+from shared.logging import configure_logging
+from shared.settings import get_settings
+
+if __name__ == "__main__":
+    settings = get_settings()
+    configure_logging("gateway", settings.log_level, settings.log_json)
+    uvicorn.run(
+        "services.gateway.app:create_app",
+        factory=True,
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_config=None,
+        ws="websockets",
+    )

@@ -1,0 +1,116 @@
+"""Wires the gateway: FastAPI routes, the event relay, the read-model projection."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from faststream.nats import NatsMessage
+
+from services.gateway import store
+from services.gateway.auth import bootstrap_admin_key
+from services.gateway.deps import Gateway
+from services.gateway.errors import install_error_handlers
+from services.gateway.events import BusEvent, EventHub
+from services.gateway.projection import apply_event
+from services.gateway.routes import keys, system, tenants
+from services.gateway.ws import router as ws_router
+from shared import subjects
+from shared.bus import durable_subscriber
+from shared.logging import correlation_id, new_correlation_id
+from shared.modes import Mode
+from shared.service import ServiceRuntime
+from shared.settings import Settings, get_settings
+from shared.telemetry import HTTP_LATENCY, HTTP_REQUESTS
+
+log = logging.getLogger(__name__)
+
+
+def parse_event(msg: NatsMessage) -> BusEvent:
+    subject = msg.raw_message.subject
+    return BusEvent(
+        mode=Mode(subject.split(".")[1]),
+        tenant_id=subjects.tenant_of(subject),
+        name=subjects.event_name_of(subject),
+        data=json.loads(msg.body),
+    )
+
+
+def register_event_handlers(gateway: Gateway) -> None:
+    broker, settings = gateway.broker, gateway.settings
+
+    @broker.subscriber("ecp.*.evt.>")
+    async def relay(msg: NatsMessage) -> None:
+        gateway.hub.dispatch(parse_event(msg))
+
+    for mode in Mode:
+        async def project(msg: NatsMessage, mode: Mode = mode) -> None:
+            event = parse_event(msg)
+            async with gateway.db.session(mode) as session:
+                row = await store.get_tenant(session, event.tenant_id, for_update=True)
+                if row is not None and apply_event(row, event.name, event.data):
+                    await session.commit()
+
+        durable_subscriber(
+            broker, settings, subject=subjects.all_events(mode),
+            stream=subjects.stream_name(mode, "evt"), durable=f"gateway-{mode}-projection", batch_size=50,
+        )(project)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = ServiceRuntime("gateway", Path(__file__).parent / "migrations", settings)
+    gateway = Gateway(runtime=runtime, hub=EventHub())
+    register_event_handlers(gateway)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        if not settings.auth_enabled:
+            log.warning("AUTHENTICATION IS OFF (ECP_AUTH_ENABLED=false): anyone can use every mode")
+        elif settings.bootstrap_key_file:
+            await bootstrap_admin_key(runtime.db, settings.bootstrap_key_file)
+        yield
+        await runtime.stop()
+
+    app = FastAPI(
+        title="ECP-AI Orchestrator",
+        version="1.0.0",
+        description="Sizes, renders, deploys, watches and alerts on AI contact-centre tenants. "
+        "Every route reads `X-Demo-Mode: true|false`.",
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def trace(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:
+        request_id = request.headers.get("x-request-id") or new_correlation_id()
+        token = correlation_id.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            correlation_id.reset(token)
+        elapsed = time.perf_counter() - started
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(request.method, route).observe(elapsed)
+        response.headers["X-Request-ID"] = request_id
+        if request.headers.get("x-debug", "").lower() == "true":
+            response.headers["X-Debug-Info"] = json.dumps({
+                "request_id": request_id, "route": route, "duration_ms": round(elapsed * 1e3, 2),
+                "mode": "demo" if request.headers.get("x-demo-mode", "").lower() == "true" else "prod",
+                "service": "gateway",
+            })
+        return response
+
+    for router in (system.router, tenants.router, keys.router, ws_router):
+        app.include_router(router)
+    return app

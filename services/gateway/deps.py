@@ -1,0 +1,69 @@
+"""Typed dependencies of the routes: the gateway's state, the mode, the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from faststream.nats import NatsBroker
+
+from services.gateway.auth import Principal, Role, authenticate, authorize, bearer_token
+from services.gateway.errors import Problem
+from services.gateway.events import EventHub
+from shared.db import Databases
+from shared.modes import InvalidModeError, Mode, mode_from_header
+from shared.service import ServiceRuntime
+from shared.settings import Settings
+
+
+@dataclass
+class Gateway:
+    runtime: ServiceRuntime
+    hub: EventHub
+
+    @property
+    def broker(self) -> NatsBroker:
+        return self.runtime.broker
+
+    @property
+    def db(self) -> Databases:
+        return self.runtime.db
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+def request_mode(x_demo_mode: Annotated[str | None, Header()] = None) -> Mode:
+    try:
+        return mode_from_header(x_demo_mode)
+    except InvalidModeError as error:
+        raise Problem(400, "INVALID_MODE", str(error)) from error
+
+
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+ModeDep = Annotated[Mode, Depends(request_mode)]
+
+
+def require(role: Role):  # type: ignore[no-untyped-def]
+    async def dependency(
+        gateway: GatewayDep, mode: ModeDep, authorization: Annotated[str | None, Header()] = None
+    ) -> Principal:
+        principal = await authenticate(
+            gateway.db, bearer_token(authorization), mode, enabled=gateway.settings.auth_enabled
+        )
+        authorize(principal, mode, role)
+        return principal
+
+    return Depends(dependency)
+
+
+Viewer = Annotated[Principal, require(Role.viewer)]
+Operator = Annotated[Principal, require(Role.operator)]
+Admin = Annotated[Principal, require(Role.admin)]

@@ -1,0 +1,69 @@
+"""`WS /ws/events`: the mode's events as they happen, optionally for one tenant.
+
+Browsers cannot set headers on a WebSocket, so the mode and the key may also come as query
+parameters (`?demo=true`, `?api_key=...`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from services.gateway.auth import Role, authenticate, authorize, bearer_token
+from services.gateway.deps import Gateway
+from services.gateway.errors import Problem
+from shared.modes import InvalidModeError, Mode, mode_from_header
+
+router = APIRouter()
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+
+
+async def accept_caller(websocket: WebSocket) -> Mode | None:
+    """The mode of an authorised caller, or None after closing the socket with the reason."""
+    gateway: Gateway = websocket.app.state.gateway
+    params = websocket.query_params
+    try:
+        mode = mode_from_header(params.get("demo") or websocket.headers.get("x-demo-mode"))
+        token = params.get("api_key") or bearer_token(websocket.headers.get("authorization"))
+        principal = await authenticate(gateway.db, token, mode, enabled=gateway.settings.auth_enabled)
+        authorize(principal, mode, Role.viewer)
+    except (InvalidModeError, Problem) as error:
+        await websocket.close(code=POLICY_VIOLATION, reason=str(error)[:120])
+        return None
+    await websocket.accept()
+    return mode
+
+
+@router.websocket("/ws/events")
+async def events(websocket: WebSocket) -> None:
+    mode = await accept_caller(websocket)
+    if mode is None:
+        return
+    gateway: Gateway = websocket.app.state.gateway
+    subscriber = gateway.hub.subscribe(mode, websocket.query_params.get("tenant_id"))
+
+    async def ignore_incoming() -> None:
+        while True:
+            await websocket.receive_text()
+
+    reader = asyncio.create_task(ignore_incoming())
+    try:
+        while not reader.done():
+            getter = asyncio.create_task(subscriber.queue.get())
+            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if getter not in done:
+                getter.cancel()
+                break
+            await websocket.send_json(getter.result())
+            if subscriber.overflowed:
+                await websocket.close(code=TRY_AGAIN_LATER, reason="too slow: events were not read")
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        gateway.hub.unsubscribe(subscriber)
+        reader.cancel()
+        with contextlib.suppress(BaseException):
+            await reader

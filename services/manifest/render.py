@@ -1,0 +1,126 @@
+"""Render a sized tenant into Kubernetes objects, and serialise them as YAML, JSON and a hash."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+import yaml
+
+from services.manifest.monitoring import monitoring_objects
+from services.manifest.naming import (
+    HASH_ANNOTATION,
+    REVISION_ANNOTATION,
+    TenantManifestInput,
+    image_tag,
+)
+from services.manifest.network import network_policies
+from services.manifest.tenant_objects import (
+    limit_range,
+    namespace,
+    resource_quota,
+    settings_config_map,
+)
+from services.manifest.workloads import is_deployed, objects_for_service
+
+__all__ = [
+    "RenderError",
+    "TenantManifestInput",
+    "content_hash",
+    "render",
+    "to_json",
+    "to_yaml",
+]
+
+Obj = dict[str, Any]
+# Annotations that describe the manifest rather than the workload: left out of the hash so the
+# same sizing at a new revision hashes the same.
+_UNHASHED = (HASH_ANNOTATION, REVISION_ANNOTATION)
+
+
+class RenderError(ValueError):
+    """The sizing cannot become a manifest that runs (e.g. an image without a pinned tag)."""
+
+
+def _canonical_json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _check_images(tenant: TenantManifestInput) -> None:
+    for sizing in tenant.sizing.services:
+        tag = image_tag(sizing.image)
+        if tag is None or tag == "latest":
+            raise RenderError(
+                f"service {sizing.service}: image {sizing.image!r} must carry a pinned tag"
+            )
+
+
+def render(tenant: TenantManifestInput, include_monitoring: bool) -> list[Obj]:
+    """All objects of the tenant's namespace, annotated with the manifest hash and revision."""
+    _check_images(tenant)
+    config = settings_config_map(tenant)
+    config_hash = hashlib.sha256(_canonical_json(config["data"])).hexdigest()[:16]
+    objects: list[Obj] = [
+        namespace(tenant),
+        resource_quota(tenant),
+        limit_range(tenant),
+        config,
+        *network_policies(tenant, include_monitoring),
+    ]
+    for sizing in sorted(tenant.sizing.services, key=lambda s: s.service):
+        if is_deployed(sizing):
+            objects.extend(objects_for_service(tenant, sizing, config_hash))
+    if include_monitoring:
+        objects.extend(monitoring_objects(tenant))
+    digest = content_hash(objects)
+    for obj in objects:
+        annotations = obj["metadata"].setdefault("annotations", {})
+        annotations[HASH_ANNOTATION] = digest
+        annotations[REVISION_ANNOTATION] = str(tenant.revision)
+    return objects
+
+
+def _without_manifest_annotations(obj: Obj) -> Obj:
+    stripped = copy.deepcopy(obj)
+    annotations = stripped.get("metadata", {}).get("annotations")
+    if isinstance(annotations, dict):
+        for key in _UNHASHED:
+            annotations.pop(key, None)
+        if not annotations:
+            del stripped["metadata"]["annotations"]
+    return stripped
+
+
+def content_hash(objects: list[Obj]) -> str:
+    """sha256 of the canonical JSON of the objects, ignoring the hash and revision annotations."""
+    canonical = [_without_manifest_annotations(obj) for obj in objects]
+    return hashlib.sha256(_canonical_json(canonical)).hexdigest()
+
+
+class _ManifestDumper(yaml.SafeDumper):
+    """Block style, lists indented under their key as kubectl prints them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def to_yaml(objects: list[Obj]) -> str:
+    """Multi-document YAML in the objects' own key order: the same objects give the same bytes."""
+    return yaml.dump_all(
+        objects,
+        Dumper=_ManifestDumper,
+        sort_keys=False,
+        explicit_start=True,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=4096,
+    )
+
+
+def to_json(objects: list[Obj]) -> str:
+    """A `v1/List`, which `kubectl apply -f` accepts like the YAML form."""
+    return json.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": objects}, indent=2, ensure_ascii=False
+    )

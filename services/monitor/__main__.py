@@ -1,0 +1,6 @@
+"""python -m services.monitor"""
+
+from services.monitor.app import build
+
+if __name__ == "__main__":
+    build().run()

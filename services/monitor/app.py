@@ -1,0 +1,13 @@
+"""Wires the monitor service: runtime and handlers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.service import ServiceRuntime
+from shared.settings import Settings, get_settings
+
+
+def build(settings: Settings | None = None) -> ServiceRuntime:
+    settings = settings or get_settings()
+    return ServiceRuntime("monitor", Path(__file__).parent / "migrations", settings)

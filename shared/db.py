@@ -1,0 +1,75 @@
+"""One async engine per mode; each service keeps its tables in a schema of its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from shared.migrations import upgrade_schema
+from shared.modes import Mode
+from shared.settings import Settings
+
+
+class DatabaseNotConfiguredError(RuntimeError):
+    pass
+
+
+def asyncpg_url(url: str) -> str:
+    """Accept the seed's `postgresql://` URLs and use the asyncpg driver for them."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise DatabaseNotConfiguredError(f"not a PostgreSQL URL: {url.split('@')[-1]!r}")
+
+
+def database_urls(settings: Settings) -> dict[Mode, str]:
+    urls = {Mode.prod: settings.database_url, Mode.demo: settings.demo_database_url}
+    missing = [
+        f"ECP_{'DEMO_' if m is Mode.demo else ''}DATABASE_URL" for m, u in urls.items() if not u
+    ]
+    if missing:
+        raise DatabaseNotConfiguredError(f"set {' and '.join(missing)} (or start with `ecp up`)")
+    return urls
+
+
+class Databases:
+    """The prod and the demo database. A session is always of one mode, so a demo message can
+    only ever write to the demo database."""
+
+    def __init__(self, settings: Settings, pool_size: int = 5) -> None:
+        self.engines: dict[Mode, AsyncEngine] = {
+            mode: create_async_engine(
+                asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+            for mode, url in database_urls(settings).items()
+        }
+        self._sessions = {
+            mode: async_sessionmaker(engine, expire_on_commit=False)
+            for mode, engine in self.engines.items()
+        }
+
+    @asynccontextmanager
+    async def session(self, mode: Mode) -> AsyncIterator[AsyncSession]:
+        async with self._sessions[mode]() as session:
+            yield session
+
+    async def ping(self, mode: Mode) -> None:
+        async with self.engines[mode].connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def migrate(self, schema: str, script_location: Path) -> None:
+        for engine in self.engines.values():
+            await upgrade_schema(engine, schema, script_location)
+
+    async def dispose(self) -> None:
+        for engine in self.engines.values():
+            await engine.dispose()

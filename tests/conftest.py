@@ -1,0 +1,81 @@
+"""Fixtures: real NATS and PostgreSQL, settings pointing at them, the whole system."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from shared.settings import Settings
+from tests.support.servers import Servers, test_servers, unique_name
+from tests.support.system import RunningSystem
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Servers]:
+    with test_servers() as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+async def database_urls(servers: Servers) -> AsyncIterator[dict[str, str]]:
+    admin = servers.postgres_admin_url.replace("postgresql+psycopg2://", "postgresql://")
+    conn = await asyncpg.connect(admin)
+    names = {"prod": unique_name("ecp_test"), "demo": unique_name("ecp_test_demo")}
+    for name in names.values():
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    base = admin.rsplit("/", 1)[0]
+    yield {mode: f"{base}/{name}" for mode, name in names.items()}
+    conn = await asyncpg.connect(admin)
+    for name in names.values():
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+def settings_env(servers: Servers, database_urls: dict[str, str]) -> dict[str, str]:
+    return {
+        "ECP_NATS_URL": servers.nats_url,
+        "ECP_DATABASE_URL": database_urls["prod"],
+        "ECP_DEMO_DATABASE_URL": database_urls["demo"],
+        "ECP_RETRY_BASE_SECONDS": "0.05",
+        "ECP_RETRY_MAX_SECONDS": "0.5",
+        "ECP_LOG_LEVEL": "INFO",
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(settings_env: dict[str, str]) -> Settings:
+    values = {key.removeprefix("ECP_").lower(): value for key, value in settings_env.items()}
+    return Settings(**values, log_json=False, auth_enabled=True)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def system(settings_env: dict[str, str]) -> Iterator[RunningSystem]:
+    running = RunningSystem(settings_env, Path(tempfile.mkdtemp(prefix="ecp-system-")))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for marker in ("unit", "integration", "e2e"):
+            if f"/{marker}/" in str(item.fspath):
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI a skipped test is a failure: a missing server must not pass for green."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if os.environ.get("CI") and skipped:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; counted as failure", red=True)
+        session.exitstatus = 1
