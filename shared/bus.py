@@ -51,7 +51,7 @@ def _jetstream_attempt(msg: StreamMessage[Any]) -> int | None:
         return None
 
 
-class DeliveryMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+class DeliveryMiddleware(BaseMiddleware):
     """Sets the correlation id, counts outcomes, and turns a handler failure into a delayed nack
     or, after the last try, a dead letter."""
 
@@ -126,7 +126,7 @@ def make_broker(settings: Settings, service: str) -> NatsBroker:
         ack_policy=AckPolicy.NACK_ON_ERROR,
         middlewares=[partial(DeliveryMiddleware, service=service, settings=settings)],
         max_reconnect_attempts=-1,
-        reconnect_time_wait=0.5,
+        reconnect_time_wait=1,
         graceful_timeout=10.0,
         log_level=logging.DEBUG,
     )

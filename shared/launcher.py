@@ -43,25 +43,37 @@ class Stack:
             env["ECP_DATABASE_URL"] = self.settings.database_url
             env["ECP_DEMO_DATABASE_URL"] = self.settings.demo_database_url
         else:
-            self.postgres = PostgresServer(self.data_dir / "postgres", self.settings.embedded_postgres_port)
+            self.postgres = PostgresServer(
+                self.data_dir / "postgres", self.settings.embedded_postgres_port
+            )
             self.postgres.init()
             self.postgres.start()
             for name in (PROD_DATABASE, DEMO_DATABASE):
                 self.postgres.create_database(name)
             env["ECP_DATABASE_URL"] = self.postgres.url(PROD_DATABASE)
             env["ECP_DEMO_DATABASE_URL"] = self.postgres.url(DEMO_DATABASE)
-            say(f"PostgreSQL on 127.0.0.1:{self.postgres.port} (databases {PROD_DATABASE}, {DEMO_DATABASE})")
+            say(
+                f"PostgreSQL on 127.0.0.1:{self.postgres.port} (databases {PROD_DATABASE}, {DEMO_DATABASE})"
+            )
         return env
 
     def start_services(self, env: dict[str, str]) -> None:
         logs = self.data_dir / "logs"
         logs.mkdir(exist_ok=True)
-        service_env = {**os.environ, **env, "ECP_BOOTSTRAP_KEY_FILE": str(self.data_dir / "admin-key")}
+        service_env = {
+            **os.environ,
+            **env,
+            "ECP_BOOTSTRAP_KEY_FILE": str(self.data_dir / "admin-key"),
+        }
         for name in SERVICES:
             out = (logs / f"{name}.log").open("ab")
             self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"], cwd=PROJECT_ROOT, env=service_env,
-                stdout=out, stderr=out, start_new_session=True,
+                [sys.executable, "-m", f"services.{name}"],
+                cwd=PROJECT_ROOT,
+                env=service_env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
             )
         say(f"services started; logs in {logs}")
 
@@ -77,14 +89,22 @@ class Stack:
             except OSError:
                 pass
             time.sleep(0.3)
-        raise EmbeddedServerError(f"the system was not ready within {timeout:.0f} s; see {self.data_dir / 'logs'}")
+        raise EmbeddedServerError(
+            f"the system was not ready within {timeout:.0f} s; see {self.data_dir / 'logs'}"
+        )
 
     def check_alive(self) -> None:
         for name, process in self.processes.items():
             if process.poll() is not None:
                 log = self.data_dir / "logs" / f"{name}.log"
-                tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
-                raise EmbeddedServerError(f"{name} exited with code {process.returncode}: {' '.join(tail)}")
+                tail = (
+                    log.read_text(errors="replace").strip().splitlines()[-1:]
+                    if log.exists()
+                    else []
+                )
+                raise EmbeddedServerError(
+                    f"{name} exited with code {process.returncode}: {' '.join(tail)}"
+                )
 
     def stop(self) -> None:
         for process in self.processes.values():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ class ServiceRuntime:
         self.broker: NatsBroker = make_broker(self.settings, name)
         self.db = Databases(self.settings)
         self.started = False
+        # Background work of a service (generators, pollers): run after start, before stop.
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.broker.subscriber(subjects.health(name))(self.health)
 
     async def health(self) -> dict[str, Any]:
@@ -57,11 +61,15 @@ class ServiceRuntime:
         await self.broker.start()
         if self.settings.metrics_port:
             start_http_server(self.settings.metrics_port, addr="127.0.0.1")
+        for hook in self.on_start:
+            await hook()
         self.started = True
         log.info("service started", extra={"service": self.name})
 
     async def stop(self) -> None:
         self.started = False
+        for hook in self.on_stop:
+            await hook()
         await self.broker.stop()
         await self.db.dispose()
         log.info("service stopped", extra={"service": self.name})

@@ -50,9 +50,45 @@ class Settings(BaseSettings):
     # Calculator.
     catalogue_path: Path | None = None
 
-    # Monitoring (seed: MONITORING_ENDPOINT) and Kubernetes (seed: KUBERNETES_CONFIG_PATH).
-    monitoring_endpoint: str = ""
+    # Manifest.
+    kubernetes_version: str = "1.30"
+    cluster_gpu_capacity: int | None = None  # GPUs the target cluster has, for validation
+
+    # Deployer. Prod talks to Kubernetes (seed: KUBERNETES_CONFIG_PATH, else in-cluster).
     kubernetes_config_path: str = ""
+    kubernetes_in_cluster: bool = False
+    virtual_cluster_file: Path | None = None
+    rollout_seconds_per_replica: float = 0.5  # demo: simulated time; 0 in tests and benchmarks
+    rollout_timeout_seconds: float = 600.0
+    simulation_seed: int | None = None
+    auto_deploy_demo: bool = True
+    auto_deploy_prod: bool = False
+
+    # Monitor (seed: MONITORING_ENDPOINT is a Prometheus server for the pull mode).
+    monitoring_endpoint: str = ""
+    monitoring_pull_interval_seconds: float = 30.0
+    metrics_retention_days: int = 30
+    metrics_partitions_ahead_days: int = 3
+    metrics_batch_size: int = 500
+    metrics_max_future_seconds: float = 300.0
+    demo_metrics_enabled: bool = True
+    demo_metrics_interval_seconds: float = 15.0
+    demo_metrics_seed: int = 42
+
+    # Alerts.
+    webhook_allowed_hosts: list[str] = Field(default_factory=list)  # loopback/private hosts allowed
+    webhook_timeout_seconds: float = 5.0
+    notification_max_tries: int = 5
+    notification_retry_base_seconds: float = 1.0
+    alert_repeat_interval_seconds: float = 4 * 3600.0
+    alert_stale_after_seconds: float = 300.0
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_sender: str = "ecp-alerts@localhost"
 
 
 @lru_cache(maxsize=1)

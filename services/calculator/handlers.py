@@ -69,7 +69,9 @@ class TenantCommands:
             if revision <= await store.deleted_revision(session, tenant_id):
                 return
             if must_exist and latest is None:
-                await self.reject(tenant_id, revision, "TENANT_NOT_FOUND", "the tenant does not exist")
+                await self.reject(
+                    tenant_id, revision, "TENANT_NOT_FOUND", "the tenant does not exist"
+                )
                 return
             try:
                 sizing = size(sizing_request_of(command.spec), self.catalogue)
@@ -92,20 +94,31 @@ class TenantCommands:
     async def announce(self, spec: TenantSpec, revision: int, sizing: dict[str, Any]) -> None:
         tenant_id = spec.tenant_id
         await publish_event(
-            self.broker, self.mode, tenant_id, "tenant.accepted",
+            self.broker,
+            self.mode,
+            tenant_id,
+            "tenant.accepted",
             TenantAccepted(tenant_id=tenant_id, revision=revision, spec=spec),
             msg_id=f"tenant.accepted:{tenant_id}:{revision}",
         )
         await publish_event(
-            self.broker, self.mode, tenant_id, "tenant.sized",
-            TenantSized.model_validate({"tenant_id": tenant_id, "revision": revision, "sizing": sizing}),
+            self.broker,
+            self.mode,
+            tenant_id,
+            "tenant.sized",
+            TenantSized.model_validate(
+                {"tenant_id": tenant_id, "revision": revision, "sizing": sizing}
+            ),
             msg_id=f"tenant.sized:{tenant_id}:{revision}",
         )
 
     async def reject(self, tenant_id: str, revision: int, code: str, reason: str) -> None:
         log.info("tenant rejected", extra={"tenant_id": tenant_id, "code": code, "reason": reason})
         await publish_event(
-            self.broker, self.mode, tenant_id, "tenant.rejected",
+            self.broker,
+            self.mode,
+            tenant_id,
+            "tenant.rejected",
             TenantRejected(tenant_id=tenant_id, revision=revision, code=code, reason=reason),
             msg_id=f"tenant.rejected:{tenant_id}:{revision}",
         )
@@ -113,10 +126,15 @@ class TenantCommands:
     async def delete(self, command: DeleteTenant) -> None:
         async with self.db.session(self.mode) as session:
             if command.revision > await store.deleted_revision(session, command.tenant_id):
-                await store.delete_tenant(session, command.tenant_id, command.revision, datetime.now(UTC))
+                await store.delete_tenant(
+                    session, command.tenant_id, command.revision, datetime.now(UTC)
+                )
                 await session.commit()
         await publish_event(
-            self.broker, self.mode, command.tenant_id, "tenant.deleted",
+            self.broker,
+            self.mode,
+            command.tenant_id,
+            "tenant.deleted",
             TenantDeleted(tenant_id=command.tenant_id, revision=command.revision),
             msg_id=f"tenant.deleted:{command.tenant_id}:{command.revision}",
         )
@@ -126,7 +144,8 @@ def register(broker: NatsBroker, db: Databases, settings: Settings, catalogue: C
     for mode in Mode:
         commands = TenantCommands(broker, db, catalogue, mode)
         durable_subscriber(
-            broker, settings,
+            broker,
+            settings,
             subject=subjects.command(mode, subjects.ANY, "tenant", "*"),
             stream=subjects.stream_name(mode, "cmd"),
             durable=f"calculator-{mode}-tenant",
@@ -136,7 +155,11 @@ def register(broker: NatsBroker, db: Databases, settings: Settings, catalogue: C
             try:
                 sizing = size(body.request, catalogue)
             except SizingError as error:
-                return EstimateReply(ok=False, code=error.code, reason=error.reason).model_dump(mode="json")
+                return EstimateReply(ok=False, code=error.code, reason=error.reason).model_dump(
+                    mode="json"
+                )
             return EstimateReply(ok=True, sizing=sizing).model_dump(mode="json")
 
-        broker.subscriber(subjects.rpc(mode, "calculator", "estimate"), queue="calculator")(estimate)
+        broker.subscriber(subjects.rpc(mode, "calculator", "estimate"), queue="calculator")(
+            estimate
+        )

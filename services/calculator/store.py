@@ -43,7 +43,9 @@ async def latest_revision(session: AsyncSession, tenant_id: str) -> TenantRevisi
     return result.scalar_one_or_none()
 
 
-async def get_revision(session: AsyncSession, tenant_id: str, revision: int) -> TenantRevision | None:
+async def get_revision(
+    session: AsyncSession, tenant_id: str, revision: int
+) -> TenantRevision | None:
     return await session.get(TenantRevision, (tenant_id, revision))
 
 

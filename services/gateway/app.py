@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import pkgutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from faststream.nats import NatsMessage
 
-from services.gateway import store
+from services.gateway import routes, store
 from services.gateway.auth import bootstrap_admin_key
 from services.gateway.deps import Gateway
 from services.gateway.errors import install_error_handlers
 from services.gateway.events import BusEvent, EventHub
 from services.gateway.projection import apply_event
-from services.gateway.routes import keys, system, tenants
-from services.gateway.ws import router as ws_router
 from shared import subjects
 from shared.bus import durable_subscriber
 from shared.logging import correlation_id, new_correlation_id
@@ -50,6 +51,7 @@ def register_event_handlers(gateway: Gateway) -> None:
         gateway.hub.dispatch(parse_event(msg))
 
     for mode in Mode:
+
         async def project(msg: NatsMessage, mode: Mode = mode) -> None:
             event = parse_event(msg)
             async with gateway.db.session(mode) as session:
@@ -58,8 +60,12 @@ def register_event_handlers(gateway: Gateway) -> None:
                     await session.commit()
 
         durable_subscriber(
-            broker, settings, subject=subjects.all_events(mode),
-            stream=subjects.stream_name(mode, "evt"), durable=f"gateway-{mode}-projection", batch_size=50,
+            broker,
+            settings,
+            subject=subjects.all_events(mode),
+            stream=subjects.stream_name(mode, "evt"),
+            durable=f"gateway-{mode}-projection",
+            batch_size=50,
         )(project)
 
 
@@ -104,13 +110,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         HTTP_LATENCY.labels(request.method, route).observe(elapsed)
         response.headers["X-Request-ID"] = request_id
         if request.headers.get("x-debug", "").lower() == "true":
-            response.headers["X-Debug-Info"] = json.dumps({
-                "request_id": request_id, "route": route, "duration_ms": round(elapsed * 1e3, 2),
-                "mode": "demo" if request.headers.get("x-demo-mode", "").lower() == "true" else "prod",
-                "service": "gateway",
-            })
+            response.headers["X-Debug-Info"] = json.dumps(
+                {
+                    "request_id": request_id,
+                    "route": route,
+                    "duration_ms": round(elapsed * 1e3, 2),
+                    "mode": "demo"
+                    if request.headers.get("x-demo-mode", "").lower() == "true"
+                    else "prod",
+                    "service": "gateway",
+                }
+            )
         return response
 
-    for router in (system.router, tenants.router, keys.router, ws_router):
-        app.include_router(router)
+    for module in route_modules():
+        app.include_router(module.router)
+        if hasattr(module, "register"):
+            module.register(gateway)  # route modules that also listen to the bus
     return app
+
+
+def route_modules() -> list[ModuleType]:
+    """Every module of `services.gateway.routes`, in name order: each has a `router`."""
+    names = sorted(info.name for info in pkgutil.iter_modules(routes.__path__))
+    return [importlib.import_module(f"{routes.__name__}.{name}") for name in names]

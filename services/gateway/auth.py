@@ -6,6 +6,7 @@ management `admin`. A key that is given must be valid, in either mode.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -66,7 +67,9 @@ async def authenticate(db: Databases, token: str | None, mode: Mode, *, enabled:
     if token is None:
         if mode is Mode.demo:
             return ANONYMOUS_DEMO
-        raise Problem(401, "UNAUTHORIZED", "prod mode needs an API key: Authorization: Bearer <key>")
+        raise Problem(
+            401, "UNAUTHORIZED", "prod mode needs an API key: Authorization: Bearer <key>"
+        )
     async with db.session(Mode.prod) as session:
         row = await store.find_key(session, hash_key(token))
     if row is None:
@@ -78,14 +81,26 @@ def authorize(principal: Principal, mode: Mode, needed: Role) -> None:
     if principal.mode is not None and principal.mode is not mode:
         raise Problem(403, "FORBIDDEN", f"this API key is limited to {principal.mode} mode")
     if principal.role < needed:
-        raise Problem(403, "FORBIDDEN", f"this needs the {needed.name} role; the key has {principal.role.name}")
+        raise Problem(
+            403,
+            "FORBIDDEN",
+            f"this needs the {needed.name} role; the key has {principal.role.name}",
+        )
 
 
 async def create_key(db: Databases, name: str, role: Role, mode: Mode | None) -> tuple[str, str]:
     key_id, key = new_key()
     async with db.session(Mode.prod) as session:
-        session.add(store.ApiKeyRow(key_id=key_id, name=name, key_hash=hash_key(key), role=role.name,
-                                    mode=mode.value if mode else None, created_at=datetime.now(UTC)))
+        session.add(
+            store.ApiKeyRow(
+                key_id=key_id,
+                name=name,
+                key_hash=hash_key(key),
+                role=role.name,
+                mode=mode.value if mode else None,
+                created_at=datetime.now(UTC),
+            )
+        )
         await session.commit()
     log.info("api key created", extra={"key_id": key_id, "role": role.name})
     return key_id, key
@@ -97,6 +112,10 @@ async def bootstrap_admin_key(db: Databases, key_file: Path) -> None:
         if await store.count_admin_keys(session):
             return
     _, key = await create_key(db, "bootstrap-admin", Role.admin, None)
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.touch(mode=0o600)
-    key_file.write_text(key + "\n")
+    await asyncio.to_thread(_write_secret, key_file, key)
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(secret + "\n")

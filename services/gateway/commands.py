@@ -18,8 +18,14 @@ SETTLING_EVENTS = {"tenant.sized", "tenant.rejected"}
 
 
 async def send_tenant_command(
-    gateway: Gateway, mode: Mode, tenant_id: str, revision: int, verb: str, command: BaseModel,
-    *, wait_for: set[str] | None = None,
+    gateway: Gateway,
+    mode: Mode,
+    tenant_id: str,
+    revision: int,
+    verb: str,
+    command: BaseModel,
+    *,
+    wait_for: set[str] | None = None,
 ) -> BusEvent | None:
     """Publish `tenant.<verb>`; return the settling event, or None if it did not come in time.
 
@@ -28,12 +34,18 @@ async def send_tenant_command(
     try:
         try:
             await publish_command(
-                gateway.broker, mode, tenant_id, f"tenant.{verb}", command,
+                gateway.broker,
+                mode,
+                tenant_id,
+                f"tenant.{verb}",
+                command,
                 msg_id=f"tenant.{verb}:{tenant_id}:{revision}",
             )
         except Exception as error:
             log.error("command not published", extra={"tenant_id": tenant_id, "error": repr(error)})
-            raise Problem(503, "BROKER_UNAVAILABLE", "the message broker did not accept the command") from error
+            raise Problem(
+                503, "BROKER_UNAVAILABLE", "the message broker did not accept the command"
+            ) from error
         try:
             return await asyncio.wait_for(outcome, gateway.settings.create_wait_seconds)
         except TimeoutError:

@@ -13,10 +13,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://ecp.ai/problems/"
-STATUS_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-                405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 415: "UNSUPPORTED_MEDIA_TYPE",
-                422: "VALIDATION_FAILED", 429: "TOO_MANY_REQUESTS", 503: "UNAVAILABLE",
-                504: "UPSTREAM_TIMEOUT"}
+STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_FAILED",
+    429: "TOO_MANY_REQUESTS",
+    503: "UNAVAILABLE",
+    504: "UPSTREAM_TIMEOUT",
+}
 
 
 class Problem(Exception):
@@ -39,7 +48,11 @@ def problem_response(status: int, code: str, detail: str, **extra: Any) -> JSONR
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return [
-        {"loc": list(error.get("loc", ())), "msg": error.get("msg", ""), "type": error.get("type", "")}
+        {
+            "loc": list(error.get("loc", ())),
+            "msg": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
         for error in exc.errors()
     ]
 
@@ -53,7 +66,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _validation_errors(exc)
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem_response(400, "INVALID_JSON", "the request body is not valid JSON", errors=errors)
+            return problem_response(
+                400, "INVALID_JSON", "the request body is not valid JSON", errors=errors
+            )
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(str(p) for p in first["loc"] if p != "body")
         return problem_response(422, "VALIDATION_FAILED", f"{where}: {first['msg']}", errors=errors)
@@ -66,4 +81,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
-        return problem_response(500, "INTERNAL_ERROR", "an unexpected error occurred; see the gateway log")
+        return problem_response(
+            500, "INTERNAL_ERROR", "an unexpected error occurred; see the gateway log"
+        )

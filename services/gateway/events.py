@@ -22,7 +22,12 @@ class BusEvent:
     data: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return {"event": self.name, "mode": self.mode.value, "tenant_id": self.tenant_id, "data": self.data}
+        return {
+            "event": self.name,
+            "mode": self.mode.value,
+            "tenant_id": self.tenant_id,
+            "data": self.data,
+        }
 
 
 @dataclass(eq=False)
@@ -31,7 +36,9 @@ class Subscriber:
 
     mode: Mode
     tenant_id: str | None
-    queue: asyncio.Queue[dict[str, Any]] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+    queue: asyncio.Queue[dict[str, Any]] = field(
+        default_factory=lambda: asyncio.Queue(maxsize=1000)
+    )
     overflowed: bool = False
 
     def wants(self, event: BusEvent) -> bool:
@@ -41,9 +48,9 @@ class Subscriber:
 class EventHub:
     def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
-        self.waiters: dict[tuple[Mode, str, int], list[tuple[frozenset[str], asyncio.Future[BusEvent]]]] = (
-            defaultdict(list)
-        )
+        self.waiters: dict[
+            tuple[Mode, str, int], list[tuple[frozenset[str], asyncio.Future[BusEvent]]]
+        ] = defaultdict(list)
 
     def subscribe(self, mode: Mode, tenant_id: str | None) -> Subscriber:
         subscriber = Subscriber(mode, tenant_id)
@@ -53,7 +60,9 @@ class EventHub:
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
 
-    def expect(self, mode: Mode, tenant_id: str, revision: int, events: set[str]) -> asyncio.Future[BusEvent]:
+    def expect(
+        self, mode: Mode, tenant_id: str, revision: int, events: set[str]
+    ) -> asyncio.Future[BusEvent]:
         """A future resolved by the first of `events` for this tenant's revision."""
         future: asyncio.Future[BusEvent] = asyncio.get_running_loop().create_future()
         self.waiters[(mode, tenant_id, revision)].append((frozenset(events), future))
@@ -77,4 +86,6 @@ class EventHub:
                 # The client is not reading: it is dropped rather than allowed to hold memory.
                 subscriber.overflowed = True
                 self.subscribers.discard(subscriber)
-                log.warning("slow WebSocket client dropped", extra={"tenant_id": subscriber.tenant_id})
+                log.warning(
+                    "slow WebSocket client dropped", extra={"tenant_id": subscriber.tenant_id}
+                )

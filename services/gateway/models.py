@@ -46,11 +46,20 @@ class TenantPublic(BaseModel):
     @classmethod
     def of(cls, row: TenantRow, is_demo: bool) -> TenantPublic:
         return cls(
-            tenant_id=row.tenant_id, name=row.name, preset=row.preset, status=row.status,
+            tenant_id=row.tenant_id,
+            name=row.name,
+            preset=row.preset,
+            status=row.status,
             services_count=sum(1 for count in row.service_requirements.values() if count),
-            cpu_limit=row.cpu_limit, memory_limit=row.memory_limit, gpu_limit=row.gpu_limit,
-            storage_limit=row.storage_limit, gpu_type=row.gpu_type, is_demo=is_demo,
-            revision=row.revision, created_at=row.created_at, updated_at=row.updated_at,
+            cpu_limit=row.cpu_limit,
+            memory_limit=row.memory_limit,
+            gpu_limit=row.gpu_limit,
+            storage_limit=row.storage_limit,
+            gpu_type=row.gpu_type,
+            is_demo=is_demo,
+            revision=row.revision,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
 
@@ -65,8 +74,11 @@ class TenantDetail(TenantPublic):
     def of(cls, row: TenantRow, is_demo: bool) -> TenantDetail:
         return cls(
             **TenantPublic.of(row, is_demo).model_dump(),
-            service_requirements=row.service_requirements, sla_target=row.sla_target,
-            sized_revision=row.sized_revision, last_error=row.last_error, resources=row.resources,
+            service_requirements=row.service_requirements,
+            sla_target=row.sla_target,
+            sized_revision=row.sized_revision,
+            last_error=row.last_error,
+            resources=row.resources,
         )
 
 

@@ -22,11 +22,17 @@ async def ask(gateway: Gateway, mode: Mode, service: str, query: str, body: Base
     subject = subjects.rpc(mode, service, query)
     try:
         reply: NatsMessage = await gateway.broker.request(
-            body.model_dump_json(), subject, timeout=gateway.settings.rpc_timeout_seconds,
+            body.model_dump_json(),
+            subject,
+            timeout=gateway.settings.rpc_timeout_seconds,
             headers={CORRELATION_HEADER: correlation_id.get() or ""},
         )
     except NoRespondersError as error:
-        raise Problem(503, "SERVICE_UNAVAILABLE", f"the {service} service is not running") from error
+        raise Problem(
+            503, "SERVICE_UNAVAILABLE", f"the {service} service is not running"
+        ) from error
     except (TimeoutError, NatsTimeoutError) as error:
-        raise Problem(504, "UPSTREAM_TIMEOUT", f"the {service} service did not answer in time") from error
+        raise Problem(
+            504, "UPSTREAM_TIMEOUT", f"the {service} service did not answer in time"
+        ) from error
     return json.loads(reply.body)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, func, select
+from sqlalchemy import Column, ColumnElement, DateTime, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 SCHEMA = "gateway"
 
@@ -57,8 +57,10 @@ class ApiKeyRow(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
-async def get_tenant(session: AsyncSession, tenant_id: str, *, for_update: bool = False) -> TenantRow | None:
-    statement = select(TenantRow).where(TenantRow.tenant_id == tenant_id)  # type: ignore[arg-type]
+async def get_tenant(
+    session: AsyncSession, tenant_id: str, *, for_update: bool = False
+) -> TenantRow | None:
+    statement = select(TenantRow).where(col(TenantRow.tenant_id) == tenant_id)
     if for_update:
         statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()
@@ -73,38 +75,50 @@ async def list_tenants(
     session: AsyncSession, *, skip: int, limit: int, status: str | None, preset: str | None
 ) -> tuple[list[TenantRow], int, int]:
     """A page of live tenants, the count matching the filters, and how many are running."""
-    live = TenantRow.deleted_at.is_(None)  # type: ignore[union-attr]
-    filters = [live]
+    live = col(TenantRow.deleted_at).is_(None)
+    filters: list[ColumnElement[bool]] = [live]
     if status:
-        filters.append(TenantRow.status == status)  # type: ignore[arg-type]
+        filters.append(col(TenantRow.status) == status)
     if preset:
-        filters.append(TenantRow.preset == preset)  # type: ignore[arg-type]
+        filters.append(col(TenantRow.preset) == preset)
     page = await session.execute(
-        select(TenantRow).where(*filters).order_by(TenantRow.created_at, TenantRow.tenant_id)  # type: ignore[arg-type]
-        .offset(skip).limit(limit)
+        select(TenantRow)
+        .where(*filters)
+        .order_by(col(TenantRow.created_at), col(TenantRow.tenant_id))
+        .offset(skip)
+        .limit(limit)
     )
     total = await session.execute(select(func.count()).select_from(TenantRow).where(*filters))
     running = await session.execute(
-        select(func.count()).select_from(TenantRow).where(*filters, TenantRow.status == "running")  # type: ignore[arg-type]
+        select(func.count())
+        .select_from(TenantRow)
+        .where(*filters, col(TenantRow.status) == "running")
     )
     return list(page.scalars()), int(total.scalar_one()), int(running.scalar_one())
 
 
 async def find_key(session: AsyncSession, key_hash: str) -> ApiKeyRow | None:
     result = await session.execute(
-        select(ApiKeyRow).where(ApiKeyRow.key_hash == key_hash, ApiKeyRow.revoked_at.is_(None))  # type: ignore[arg-type, union-attr]
+        select(ApiKeyRow).where(
+            col(ApiKeyRow.key_hash) == key_hash, col(ApiKeyRow.revoked_at).is_(None)
+        )
     )
     return result.scalar_one_or_none()
 
 
 async def count_admin_keys(session: AsyncSession) -> int:
     result = await session.execute(
-        select(func.count()).select_from(ApiKeyRow).where(
-            ApiKeyRow.role == "admin", ApiKeyRow.revoked_at.is_(None)  # type: ignore[arg-type, union-attr]
+        select(func.count())
+        .select_from(ApiKeyRow)
+        .where(
+            col(ApiKeyRow.role) == "admin",
+            col(ApiKeyRow.revoked_at).is_(None),
         )
     )
     return int(result.scalar_one())
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKeyRow]:
-    return list((await session.execute(select(ApiKeyRow).order_by(ApiKeyRow.created_at))).scalars())  # type: ignore[arg-type]
+    return list(
+        (await session.execute(select(ApiKeyRow).order_by(col(ApiKeyRow.created_at)))).scalars()
+    )

@@ -17,7 +17,9 @@ class ManifestParseError(ValueError):
 
 
 def _key(obj: dict[str, Any]) -> ObjectKey:
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     return (str(obj.get("kind", "")), str(meta.get("namespace", "")), str(meta.get("name", "")))
 
 

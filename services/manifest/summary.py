@@ -41,6 +41,6 @@ def resource_summary(
         total_cpu=format_cpu(math.ceil(cores * 1000)),
         total_memory=format_memory(math.ceil(memory_bytes / 2**20)),
         total_gpu=total_gpu,
-        estimated_cost=f"${math.floor(cost + 0.5)}/month",  # half up, as people round
+        estimated_cost=f"${math.floor(round(cost, 2) + 0.5)}/month",  # half up, cents first
         cost_basis=" + ".join(basis) + "; requests at the minimum replica count",
     )

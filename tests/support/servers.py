@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from shared.embedded import NatsServer, PostgresServer, free_port
 
 
@@ -36,9 +35,10 @@ def _containers() -> Iterator[Servers]:
     from testcontainers.core.container import DockerContainer
     from testcontainers.postgres import PostgresContainer
 
-    with PostgresContainer("postgres:16", driver=None) as pg, DockerContainer("nats:2.10").with_command(
-        "-js"
-    ).with_exposed_ports(4222) as nats:
+    with (
+        PostgresContainer("postgres:16", driver=None) as pg,
+        DockerContainer("nats:2.10").with_command("-js").with_exposed_ports(4222) as nats,
+    ):
         url = f"nats://{nats.get_container_host_ip()}:{nats.get_exposed_port(4222)}"
         yield Servers(url, pg.get_connection_url())
 

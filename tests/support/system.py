@@ -42,7 +42,11 @@ class RunningSystem:
     def start_service(self, name: str) -> None:
         log = (self.log_dir / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", f"services.{name}"], cwd=ROOT, env=self.env, stdout=log, stderr=log
+            [sys.executable, "-m", f"services.{name}"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
         )
 
     def stop_service(self, name: str) -> None:
@@ -78,7 +82,11 @@ class RunningSystem:
 
     def log_tail(self, name: str, lines: int = 20) -> str:
         path = self.log_dir / f"{name}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+        return (
+            "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+            if path.exists()
+            else ""
+        )
 
     def stop(self) -> None:
         for name in list(self.processes):

@@ -39,8 +39,15 @@ class KeyCreated(KeyPublic):
 @router.post("/", status_code=201, response_model=KeyCreated)
 async def create(body: KeyCreate, gateway: GatewayDep, _: Admin) -> KeyCreated:
     key_id, key = await create_key(gateway.db, body.name, Role[body.role], body.mode)
-    return KeyCreated(key_id=key_id, name=body.name, role=body.role, mode=body.mode,
-                      created_at=datetime.now(UTC), revoked_at=None, api_key=key)
+    return KeyCreated(
+        key_id=key_id,
+        name=body.name,
+        role=body.role,
+        mode=body.mode,
+        created_at=datetime.now(UTC),
+        revoked_at=None,
+        api_key=key,
+    )
 
 
 @router.get("/", response_model=list[KeyPublic])

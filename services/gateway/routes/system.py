@@ -37,7 +37,9 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
     own = await gateway.runtime.health()
     checks: dict[str, Any] = dict(own["checks"])
     results = await asyncio.gather(*(_service_ready(gateway, s) for s in SERVICES))
-    checks.update({f"service_{name}": result for name, result in zip(SERVICES, results, strict=True)})
+    checks.update(
+        {f"service_{name}": result for name, result in zip(SERVICES, results, strict=True)}
+    )
     ready = own["ready"] and all(v == "ok" for v in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

@@ -24,7 +24,13 @@ from services.gateway.models import (
 from services.gateway.projection import apply_event
 from services.gateway.rpc import ask
 from shared.contracts.sizing import EstimateReply, EstimateRequest, SizingRequest, SizingResult
-from shared.contracts.tenants import CreateTenant, DeleteTenant, TenantSpec, TenantStatus, UpdateTenant
+from shared.contracts.tenants import (
+    CreateTenant,
+    DeleteTenant,
+    TenantSpec,
+    TenantStatus,
+    UpdateTenant,
+)
 from shared.modes import Mode
 
 router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"])
@@ -36,22 +42,30 @@ def not_found(tenant_id: str) -> Problem:
 
 @router.get("/", response_model=TenantList)
 async def list_tenants(
-    gateway: GatewayDep, mode: ModeDep, _: Viewer,
+    gateway: GatewayDep,
+    mode: ModeDep,
+    _: Viewer,
     skip: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     status: TenantStatus | None = None,
     preset: str | None = None,
 ) -> TenantList:
     async with gateway.db.session(mode) as session:
-        rows, total, running = await store.list_tenants(session, skip=skip, limit=limit, status=status, preset=preset)
+        rows, total, running = await store.list_tenants(
+            session, skip=skip, limit=limit, status=status, preset=preset
+        )
     is_demo = mode is Mode.demo
     return TenantList(
         tenants=[TenantPublic.of(row, is_demo) for row in rows],
-        total_count=total, demo_count=total if is_demo else 0, active_count=running,
+        total_count=total,
+        demo_count=total if is_demo else 0,
+        active_count=running,
     )
 
 
-async def settle(gateway: GatewayDep, mode: Mode, tenant_id: str, event: BusEvent) -> store.TenantRow:
+async def settle(
+    gateway: GatewayDep, mode: Mode, tenant_id: str, event: BusEvent
+) -> store.TenantRow:
     """Apply the settling event now, so the answer and the read model agree at once."""
     async with gateway.db.session(mode) as session:
         row = await store.get_tenant(session, tenant_id, for_update=True)
@@ -65,8 +79,12 @@ def rejected(event: BusEvent) -> Problem:
     return Problem(422, event.data["code"], event.data["reason"])
 
 
-@router.post("/", status_code=201, response_model=TenantDetail,
-             responses={202: {"model": TenantAcceptedReply}, 409: {}, 422: {}})
+@router.post(
+    "/",
+    status_code=201,
+    response_model=TenantDetail,
+    responses={202: {"model": TenantAcceptedReply}, 409: {}, 422: {}},
+)
 async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, _: Operator) -> Any:
     spec = TenantSpec.model_validate(body.model_dump())
     now = datetime.now(UTC)
@@ -78,10 +96,25 @@ async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, 
         revision = row.revision + 1 if row else 1
         previous = row.model_copy() if row else None
         if row is None:
-            row = store.TenantRow(tenant_id=spec.tenant_id, name=spec.name, status="pending", revision=revision,
-                                  service_requirements={}, sla_target={}, spec={}, created_at=now, updated_at=now)
+            row = store.TenantRow(
+                tenant_id=spec.tenant_id,
+                name=spec.name,
+                status="pending",
+                revision=revision,
+                service_requirements={},
+                sla_target={},
+                spec={},
+                created_at=now,
+                updated_at=now,
+            )
             session.add(row)
-        row.name, row.status, row.revision, row.deleted_at, row.last_error = spec.name, "pending", revision, None, None
+        row.name, row.status, row.revision, row.deleted_at, row.last_error = (
+            spec.name,
+            "pending",
+            revision,
+            None,
+            None,
+        )
         row.sized_revision = row.status_revision = 0
         row.preset, row.resources = spec.preset, None
         row.cpu_limit = row.memory_limit = row.storage_limit = row.gpu_type = None
@@ -93,22 +126,31 @@ async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, 
         await session.commit()
     command = CreateTenant(tenant_id=spec.tenant_id, revision=revision, spec=spec)
     try:
-        event = await send_tenant_command(gateway, mode, spec.tenant_id, revision, "create", command)
+        event = await send_tenant_command(
+            gateway, mode, spec.tenant_id, revision, "create", command
+        )
     except Problem:
         await undo_create(gateway, mode, spec.tenant_id, previous)
         raise
     if event is None:
-        return JSONResponse(status_code=202, content=TenantAcceptedReply(
-            tenant_id=spec.tenant_id, status="pending", revision=revision,
-            detail="accepted; sizing is still running, follow /ws/events or GET the tenant",
-        ).model_dump())
+        return JSONResponse(
+            status_code=202,
+            content=TenantAcceptedReply(
+                tenant_id=spec.tenant_id,
+                status="pending",
+                revision=revision,
+                detail="accepted; sizing is still running, follow /ws/events or GET the tenant",
+            ).model_dump(),
+        )
     row = await settle(gateway, mode, spec.tenant_id, event)
     if event.name == "tenant.rejected":
         raise rejected(event)
     return TenantDetail.of(row, mode is Mode.demo)
 
 
-async def undo_create(gateway: GatewayDep, mode: Mode, tenant_id: str, previous: store.TenantRow | None) -> None:
+async def undo_create(
+    gateway: GatewayDep, mode: Mode, tenant_id: str, previous: store.TenantRow | None
+) -> None:
     async with gateway.db.session(mode) as session:
         row = await store.get_tenant(session, tenant_id, for_update=True)
         if row is None:
@@ -122,15 +164,24 @@ async def undo_create(gateway: GatewayDep, mode: Mode, tenant_id: str, previous:
 
 
 @router.post("/calculate-resources", response_model=SizingResult)
-async def calculate_resources(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, _: Viewer) -> Any:
+async def calculate_resources(
+    body: TenantCreate, gateway: GatewayDep, mode: ModeDep, _: Viewer
+) -> Any:
     """Size a requirement without creating or storing anything."""
-    request = SizingRequest(service_requirements=body.service_requirements, preset=body.preset,
-                            gpu_type=body.gpu_type, cloud=body.cloud, sla_target=body.sla_target)
+    request = SizingRequest(
+        service_requirements=body.service_requirements,
+        preset=body.preset,
+        gpu_type=body.gpu_type,
+        cloud=body.cloud,
+        sla_target=body.sla_target,
+    )
     reply = EstimateReply.model_validate(
         await ask(gateway, mode, "calculator", "estimate", EstimateRequest(request=request))
     )
     if not reply.ok or reply.sizing is None:
-        raise Problem(422, reply.code or "SIZING_FAILED", reply.reason or "the requirement cannot be sized")
+        raise Problem(
+            422, reply.code or "SIZING_FAILED", reply.reason or "the requirement cannot be sized"
+        )
     return reply.sizing
 
 
@@ -143,8 +194,12 @@ async def get_tenant(tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: View
     return TenantDetail.of(row, mode is Mode.demo)
 
 
-@router.patch("/{tenant_id}", response_model=TenantDetail, responses={202: {"model": TenantAcceptedReply}})
-async def update_tenant(tenant_id: str, body: TenantUpdate, gateway: GatewayDep, mode: ModeDep, _: Operator) -> Any:
+@router.patch(
+    "/{tenant_id}", response_model=TenantDetail, responses={202: {"model": TenantAcceptedReply}}
+)
+async def update_tenant(
+    tenant_id: str, body: TenantUpdate, gateway: GatewayDep, mode: ModeDep, _: Operator
+) -> Any:
     async with gateway.db.session(mode) as session:
         row = await store.get_tenant(session, tenant_id, for_update=True)
         if row is None or not row.is_live:
@@ -160,10 +215,15 @@ async def update_tenant(tenant_id: str, body: TenantUpdate, gateway: GatewayDep,
     command = UpdateTenant(tenant_id=tenant_id, revision=revision, spec=spec)
     event = await send_tenant_command(gateway, mode, tenant_id, revision, "update", command)
     if event is None:
-        return JSONResponse(status_code=202, content=TenantAcceptedReply(
-            tenant_id=tenant_id, status="pending", revision=revision,
-            detail="accepted; sizing is still running",
-        ).model_dump())
+        return JSONResponse(
+            status_code=202,
+            content=TenantAcceptedReply(
+                tenant_id=tenant_id,
+                status="pending",
+                revision=revision,
+                detail="accepted; sizing is still running",
+            ).model_dump(),
+        )
     if event.name == "tenant.rejected":
         await settle(gateway, mode, tenant_id, event)
         raise rejected(event)
@@ -172,7 +232,9 @@ async def update_tenant(tenant_id: str, body: TenantUpdate, gateway: GatewayDep,
 
 
 @router.delete("/{tenant_id}", status_code=202, response_model=TenantAcceptedReply)
-async def delete_tenant(tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: Operator, response: Response) -> Any:
+async def delete_tenant(
+    tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: Operator, response: Response
+) -> Any:
     async with gateway.db.session(mode) as session:
         row = await store.get_tenant(session, tenant_id, for_update=True)
         if row is None or not row.is_live:
@@ -182,11 +244,15 @@ async def delete_tenant(tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: O
         revision = row.revision
         await session.commit()
     command = DeleteTenant(tenant_id=tenant_id, revision=revision)
-    event = await send_tenant_command(gateway, mode, tenant_id, revision, "delete", command,
-                                      wait_for={"tenant.deleted"})
+    event = await send_tenant_command(
+        gateway, mode, tenant_id, revision, "delete", command, wait_for={"tenant.deleted"}
+    )
     if event is not None:
         await settle(gateway, mode, tenant_id, event)
         response.status_code = 200
-        return TenantAcceptedReply(tenant_id=tenant_id, status="deleted", revision=revision, detail="deleted")
-    return TenantAcceptedReply(tenant_id=tenant_id, status="deleting", revision=revision,
-                               detail="deletion is under way")
+        return TenantAcceptedReply(
+            tenant_id=tenant_id, status="deleted", revision=revision, detail="deleted"
+        )
+    return TenantAcceptedReply(
+        tenant_id=tenant_id, status="deleting", revision=revision, detail="deletion is under way"
+    )

@@ -19,12 +19,18 @@ def test_the_same_sizing_at_a_new_revision_has_no_differences():
 
 def test_a_resized_service_shows_as_changed_with_a_unified_diff():
     base = tenant("small")
-    services = [app("chatbot", "small", 1500, 2560) if s.service == "chatbot" else s for s in base.sizing.services]
+    services = [
+        app("chatbot", "small", 1500, 2560) if s.service == "chatbot" else s
+        for s in base.sizing.services
+    ]
     resized = tenant("small", base.sizing.model_copy(update={"services": services}))
     changes = diff_manifests(to_yaml(render(base, False)), to_yaml(render(resized, False)))
     chatbot = next(c for c in changes if c["key"] == "Deployment/ecp-ai-acme-small/chatbot")
     assert chatbot["change"] == "changed"
-    assert "-            cpu: 1000m" in chatbot["diff"] and "+            cpu: 1500m" in chatbot["diff"]
+    assert (
+        "-            cpu: 1000m" in chatbot["diff"]
+        and "+            cpu: 1500m" in chatbot["diff"]
+    )
 
 
 def test_monitoring_objects_show_as_added_and_the_summary_counts_them():

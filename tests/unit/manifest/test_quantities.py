@@ -22,8 +22,16 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("500m", Decimal("0.5")), ("2", Decimal(2)), ("1.5", Decimal("1.5")), ("4Gi", Decimal(4 * 2**30)),
-     ("128Mi", Decimal(128 * 2**20)), ("1k", Decimal(1000)), ("1e3", Decimal(1000)), (3, Decimal(3))],
+    [
+        ("500m", Decimal("0.5")),
+        ("2", Decimal(2)),
+        ("1.5", Decimal("1.5")),
+        ("4Gi", Decimal(4 * 2**30)),
+        ("128Mi", Decimal(128 * 2**20)),
+        ("1k", Decimal(1000)),
+        ("1e3", Decimal(1000)),
+        (3, Decimal(3)),
+    ],
 )
 def test_valid_quantities_parse_to_base_units(text, value):
     assert parse_quantity(text) == value

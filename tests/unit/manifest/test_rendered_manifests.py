@@ -88,7 +88,9 @@ def test_the_quota_covers_the_requests_at_rest(preset):
 @pytest.mark.parametrize("preset", PRESETS)
 def test_no_deployment_owned_by_an_hpa_sets_replicas(preset):
     objects = render(tenant(preset), False)
-    scaled = {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(objects, "HorizontalPodAutoscaler")}
+    scaled = {
+        h["spec"]["scaleTargetRef"]["name"] for h in of_kind(objects, "HorizontalPodAutoscaler")
+    }
     assert scaled
     for deployment in of_kind(objects, "Deployment"):
         name = deployment["metadata"]["name"]
@@ -103,7 +105,10 @@ def test_a_fixed_size_deployment_gets_the_sized_replica_count():
 
 def test_services_with_zero_count_are_absent():
     sized = tenant("small").sizing
-    zeroed = [s.model_copy(update={"replicas": 0, "autoscaling": None}) if s.service == "qa" else s for s in sized.services]
+    zeroed = [
+        s.model_copy(update={"replicas": 0, "autoscaling": None}) if s.service == "qa" else s
+        for s in sized.services
+    ]
     objects = render(tenant("small", sized.model_copy(update={"services": zeroed})), True)
     assert not [o for o in objects if o["metadata"]["name"] == "qa"]
     assert "QA_URL" not in of_kind(objects, "ConfigMap")[0]["data"]
@@ -115,7 +120,9 @@ def test_every_service_port_equals_its_container_port(preset):
     sized = {s.service: s.port for s in tenant(preset).sizing.services}
     for service in of_kind(objects, "Service"):
         name = service["metadata"]["name"]
-        deployment = next(d for d in of_kind(objects, "Deployment") if d["metadata"]["name"] == name)
+        deployment = next(
+            d for d in of_kind(objects, "Deployment") if d["metadata"]["name"] == name
+        )
         container_port = deployment["spec"]["template"]["spec"]["containers"][0]["ports"][0]
         (port,) = service["spec"]["ports"]
         assert port["port"] == container_port["containerPort"] == sized[name]

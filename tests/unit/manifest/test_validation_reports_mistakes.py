@@ -91,14 +91,26 @@ MISTAKES = [
     (aim_hpa_at_nothing, f"HorizontalPodAutoscaler/{NS}/qa", "spec.scaleTargetRef.name", "qa-old"),
     (drop_image_tag, f"Deployment/{NS}/qa", f"{C0}.image", "no tag"),
     (bad_quantity, f"Deployment/{NS}/chatbot", f"{C0}.resources.requests.cpu", "2 cores"),
-    (gpu_request_not_limit, f"Deployment/{NS}/tts", f"{C0}.resources.limits.nvidia.com/gpu", "equal"),
-    (too_many_gpus_for_a_server, f"Deployment/{NS}/nlp", f"{C0}.resources.limits.nvidia.com/gpu", "server"),
+    (
+        gpu_request_not_limit,
+        f"Deployment/{NS}/tts",
+        f"{C0}.resources.limits.nvidia.com/gpu",
+        "equal",
+    ),
+    (
+        too_many_gpus_for_a_server,
+        f"Deployment/{NS}/nlp",
+        f"{C0}.resources.limits.nvidia.com/gpu",
+        "server",
+    ),
     (monitor_missing_port, f"ServiceMonitor/{NS}/stt", "spec.endpoints[0].port", "'metrics'"),
     (unknown_kind, f"Gadget/{NS}/g", "kind", "unknown kind 'Gadget'"),
 ]
 
 
-@pytest.mark.parametrize(("mistake", "obj", "field", "words"), MISTAKES, ids=[m[0].__name__ for m in MISTAKES])
+@pytest.mark.parametrize(
+    ("mistake", "obj", "field", "words"), MISTAKES, ids=[m[0].__name__ for m in MISTAKES]
+)
 def test_each_mistake_is_reported_with_its_object_and_field(mistake, obj, field, words):
     objects = small_objects()
     mistake(objects)
@@ -117,6 +129,7 @@ def test_the_line_of_an_unknown_field_is_the_line_it_is_written_on():
     set_unknown_field(objects)
     text = to_yaml(objects)
     (issue,) = validate_manifest(text).errors
+    assert issue.line is not None
     assert text.splitlines()[issue.line - 1].strip() == "colour: blue"
 
 
@@ -139,7 +152,9 @@ def test_a_yaml_syntax_error_is_reported_with_its_line_and_column():
 
 
 def test_a_document_that_is_not_a_mapping_is_an_error_naming_the_document():
-    report = validate_manifest("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n- 1\n- 2\n")
+    report = validate_manifest(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n- 1\n- 2\n"
+    )
     assert [(e.object, e.line) for e in report.errors] == [("document 2", 5)]
 
 
@@ -195,6 +210,8 @@ def test_validating_the_large_tenant_is_timed():
         start = time.perf_counter()
         report = validate_manifest(text)
         runs.append((time.perf_counter() - start) * 1000)
-    print(f"\nvalidating the large tenant ({len(text.splitlines())} lines): "
-          f"best {min(runs):.1f} ms, median {sorted(runs)[2]:.1f} ms (target 20 ms)")
+    print(
+        f"\nvalidating the large tenant ({len(text.splitlines())} lines): "
+        f"best {min(runs):.1f} ms, median {sorted(runs)[2]:.1f} ms (target 20 ms)"
+    )
     assert report.valid

@@ -27,7 +27,9 @@ async def accept_caller(websocket: WebSocket) -> Mode | None:
     try:
         mode = mode_from_header(params.get("demo") or websocket.headers.get("x-demo-mode"))
         token = params.get("api_key") or bearer_token(websocket.headers.get("authorization"))
-        principal = await authenticate(gateway.db, token, mode, enabled=gateway.settings.auth_enabled)
+        principal = await authenticate(
+            gateway.db, token, mode, enabled=gateway.settings.auth_enabled
+        )
         authorize(principal, mode, Role.viewer)
     except (InvalidModeError, Problem) as error:
         await websocket.close(code=POLICY_VIOLATION, reason=str(error)[:120])
