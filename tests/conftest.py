@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from unittest.mock import patch
 
 import asyncpg
 import pytest
@@ -46,13 +47,16 @@ def settings_env(servers: Servers, database_urls: dict[str, str]) -> dict[str, s
         "ECP_RETRY_BASE_SECONDS": "0.05",
         "ECP_RETRY_MAX_SECONDS": "0.5",
         "ECP_LOG_LEVEL": "INFO",
+        "ECP_ROLLOUT_SECONDS_PER_REPLICA": "0",
+        "ECP_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1", "localhost"]',
+        "ECP_CREATE_WAIT_SECONDS": "20",
     }
 
 
 @pytest.fixture(scope="session")
 def settings(settings_env: dict[str, str]) -> Settings:
-    values = {key.removeprefix("ECP_").lower(): value for key, value in settings_env.items()}
-    return Settings(**values, log_json=False, auth_enabled=True)  # type: ignore[arg-type]
+    with patch.dict(os.environ, settings_env):
+        return Settings(log_json=False, auth_enabled=True)
 
 
 @pytest.fixture(scope="session")
