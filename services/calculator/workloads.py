@@ -32,11 +32,32 @@ def units_of(service: str, requirements: ServiceRequirements, catalogue: Catalog
     return Fraction(getattr(requirements, service))
 
 
-def pods_for(work_millicores: Fraction, work_mib: Fraction, spec: CpuService, floor: int) -> int:
-    """Enough pods for the work at each pod's request, and at least `floor`."""
-    by_cpu = math.ceil(work_millicores / spec.requests.cpu_millicores)
-    by_memory = math.ceil(work_mib / spec.requests.memory_mib)
-    return max(by_cpu, by_memory, floor)
+def units_per_pod(spec: CpuService) -> int:
+    """How many units one pod carries: as many as fit within its CPU and memory limits."""
+    assert spec.work is not None
+    by_cpu = Fraction(spec.limits.cpu_millicores) / exact(spec.work.millicores_per_unit)
+    by_memory = Fraction(spec.limits.memory_mib) / exact(spec.work.memory_mib_per_unit)
+    return max(1, math.floor(min(by_cpu, by_memory)))
+
+
+def app_pod(spec: CpuService, per_pod_units: int) -> tuple[Resources, Resources]:
+    """Every pod requests the work of a full pod (never less than the catalogue's request), so
+    the scheduler reserves what the pod will really use; limits are the catalogue's, or the
+    request where that is larger."""
+    assert spec.work is not None
+    cpu = max(
+        spec.requests.cpu_millicores,
+        math.ceil(per_pod_units * exact(spec.work.millicores_per_unit)),
+    )
+    mib = max(
+        spec.requests.memory_mib, math.ceil(per_pod_units * exact(spec.work.memory_mib_per_unit))
+    )
+    requests = Resources(cpu_millicores=cpu, memory_mib=mib)
+    limits = Resources(
+        cpu_millicores=max(spec.limits.cpu_millicores, cpu),
+        memory_mib=max(spec.limits.memory_mib, mib),
+    )
+    return requests, limits
 
 
 def per_pod(spec: CpuService) -> tuple[Resources, Resources]:
@@ -54,8 +75,9 @@ def app_workload(
     assert spec.work is not None
     millicores = units * exact(spec.work.millicores_per_unit)
     mib = units * exact(spec.work.memory_mib_per_unit)
-    replicas = pods_for(millicores, mib, spec, preset.hpa.min_replicas)
-    requests, limits = per_pod(spec)
+    capacity = units_per_pod(spec)
+    replicas = max(math.ceil(units / capacity), preset.hpa.min_replicas)
+    requests, limits = app_pod(spec, capacity)
     sizing = ServiceSizing(
         service=service,
         kind="app",
@@ -69,7 +91,12 @@ def app_workload(
         ),
         requests=requests,
         limits=limits,
-        load={"units": float(units), "work_millicores": float(millicores), "work_mib": float(mib)},
+        load={
+            "units": float(units),
+            "units_per_pod": capacity,
+            "work_millicores": float(millicores),
+            "work_mib": float(mib),
+        },
     )
     steps = []
     if service == "stt":
@@ -86,18 +113,39 @@ def app_workload(
         )
     steps.append(
         ExplainStep(
+            figure=f"{service}.units_per_pod",
+            formula="floor(min(pod cpu limit / millicores per unit, pod memory limit / MiB per unit))",
+            inputs={
+                "pod_cpu_limit": spec.limits.cpu_millicores,
+                "millicores_per_unit": float(exact(spec.work.millicores_per_unit)),
+                "pod_memory_limit_mib": spec.limits.memory_mib,
+                "memory_mib_per_unit": float(exact(spec.work.memory_mib_per_unit)),
+            },
+            result=capacity,
+        )
+    )
+    steps.append(
+        ExplainStep(
             figure=f"{service}.replicas",
-            formula="max(ceil(work millicores / pod cpu request), "
-            "ceil(work MiB / pod memory request), preset HPA min)",
+            formula="max(ceil(units / units per pod), preset HPA min)",
             inputs={
                 "units": float(units),
-                "work_millicores": float(millicores),
-                "work_mib": float(mib),
-                "pod_cpu_request": spec.requests.cpu_millicores,
-                "pod_memory_request_mib": spec.requests.memory_mib,
+                "units_per_pod": capacity,
                 "hpa_min": preset.hpa.min_replicas,
             },
             result=replicas,
+        )
+    )
+    steps.append(
+        ExplainStep(
+            figure=f"{service}.pod_requests",
+            formula="max(catalogue request, units per pod x work per unit) for cpu and memory",
+            inputs={
+                "units_per_pod": capacity,
+                "catalogue_cpu_request": spec.requests.cpu_millicores,
+                "catalogue_memory_request_mib": spec.requests.memory_mib,
+            },
+            result=f"{requests.cpu_millicores}m/{requests.memory_mib}Mi",
         )
     )
     return sizing, steps

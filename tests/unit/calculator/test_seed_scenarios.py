@@ -93,22 +93,28 @@ def test_scenario_a_sizes_each_service_with_its_port_and_gpu_placement(
     assert tts.gpu.tolerations == [
         {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
     ]
-    # STT channels = 100 + 2*50 + 100 = 300; memory 300 * 512Mi = 150Gi over 1Gi pods -> 150 pods.
-    assert by_name["stt"].replicas == 150
-    # callbot: 100 * 256Mi = 25,600Mi over 2,048Mi pods -> 13 pods (CPU needs only 10).
+    # STT channels = 100 + 2*50 + 100 = 300. A pod carries what fits in its limits:
+    # min(2000m / 153.8m = 13, 4096Mi / 512Mi = 8) = 8 channels -> ceil(300 / 8) = 38 pods,
+    # each requesting max(500m, 8 * 153.8m = 1231m) and max(1Gi, 8 * 512Mi = 4Gi).
+    stt = by_name["stt"]
+    assert stt.replicas == 38
+    assert (stt.requests.cpu_millicores, stt.requests.memory_mib) == (1231, 4096)
+    # callbot: min(2000m / 100m = 20, 4096Mi / 256Mi = 16) = 16 channels a pod -> ceil(100/16) = 7.
     callbot = by_name["callbot"]
-    assert callbot.replicas == 13
+    assert callbot.replicas == 7
+    assert (callbot.requests.cpu_millicores, callbot.requests.memory_mib) == (1600, 4096)
     assert callbot.autoscaling is not None
-    assert (callbot.autoscaling.min_replicas, callbot.autoscaling.max_replicas) == (13, 20)
+    assert (callbot.autoscaling.min_replicas, callbot.autoscaling.max_replicas) == (7, 20)
     assert all(not s.image.endswith(":latest") for s in result.services)
 
 
 def test_scenario_a_quota_and_storage(catalogue: Catalogue) -> None:
     result = sized(catalogue, SCENARIO_A, "T4")
-    # requests at max replicas: callbot/chatbot/advisor 3 * 20 pods * (1000m, 2Gi),
-    # stt 150 * (500m, 1Gi), 6 GPU pods * (2000m, 2Gi) = 147,000m and 282Gi.
-    assert result.quota.cpu_limit == "147000m"
-    assert result.quota.memory_limit == "282Gi"
+    # requests at max replicas: callbot/chatbot/advisor 3 * 20 pods * (1600m, 4Gi) = 96,000m, 240Gi;
+    # stt 38 * (1231m, 4Gi) = 46,778m, 152Gi; 6 GPU pods * (2000m, 2Gi) = 12,000m, 12Gi
+    # -> 154,778m rounded up to whole cores = 155,000m, and 404Gi.
+    assert result.quota.cpu_limit == "155000m"
+    assert result.quota.memory_limit == "404Gi"
     assert result.quota.gpu_limit == 8  # the medium preset's floor is above the 6 GPU pods
     # users = callbot 100 + chatbot 200 + advisor 50 = 350 -> 5 GiB * 350 = 1750 GiB > 1 TiB
     assert result.quota.storage_limit == "1750Gi"

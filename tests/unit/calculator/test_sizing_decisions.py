@@ -104,7 +104,8 @@ def test_every_traced_figure_has_an_explain_step(catalogue: Catalogue) -> None:
 def test_shared_infrastructure_is_in_the_cpu_cost_not_in_the_quota(catalogue: Catalogue) -> None:
     result = size(request({"qa": 1}), catalogue)
     # base cores: nginx 2 + api gateway 4 + database 8 + vector db 6 + auth 3 = 23, no weights
-    # qa: 1 pod at micro's HPA min 1 * 500m = 0.5 cores -> 23.5 cores
-    assert result.cost.cpu_cores == 23.5
+    # qa: a pod carries min(2000m / 10m, 4096Mi / 64Mi) = 64 evaluations and requests
+    # max(500m, 64 * 10m = 640m); 1 pod at micro's HPA min 1 -> 23 + 0.64 = 23.64 cores
+    assert result.cost.cpu_cores == 23.64
     assert result.quota.cpu_millicores == 2000  # micro floor; the 23 platform cores stay out
     assert {s.service for s in result.services} == {"qa"}
