@@ -9,8 +9,17 @@ import websockets
 from tests.support.clients import client, headers, next_event, tenant_body, tenant_id, ws_url
 from tests.support.system import RunningSystem
 
-SEED_LIST_FIELDS = {"tenant_id", "name", "preset", "status", "services_count", "cpu_limit",
-                    "memory_limit", "gpu_limit", "created_at"}
+SEED_LIST_FIELDS = {
+    "tenant_id",
+    "name",
+    "preset",
+    "status",
+    "services_count",
+    "cpu_limit",
+    "memory_limit",
+    "gpu_limit",
+    "created_at",
+}
 
 
 async def test_demo_tenant_is_announced_listed_and_kept_out_of_prod(
@@ -19,19 +28,28 @@ async def test_demo_tenant_is_announced_listed_and_kept_out_of_prod(
     tid = tenant_id("demo")
     url = ws_url(system.base_url, "/ws/events", demo="true", tenant_id=tid)
     async with websockets.connect(url) as ws, client(system.base_url) as http:
-        created = await http.post("/api/v1/tenants/", json=tenant_body(tid, callbot=50, chatbot=100, advisor=25),
-                                  headers=headers(demo=True))
+        created = await http.post(
+            "/api/v1/tenants/",
+            json=tenant_body(tid, callbot=50, chatbot=100, advisor=25),
+            headers=headers(demo=True),
+        )
         assert created.status_code == 201, created.text
         accepted = await next_event(ws, "tenant.accepted")
         assert accepted["tenant_id"] == tid and accepted["mode"] == "demo"
 
         listed = (await http.get("/api/v1/tenants/", headers=headers(demo=True))).json()
         entry = next(t for t in listed["tenants"] if t["tenant_id"] == tid)
-        assert SEED_LIST_FIELDS <= entry.keys()
-        assert entry["preset"] == "small" and entry["services_count"] == 3 and entry["status"] == "pending"
+        assert entry.keys() >= SEED_LIST_FIELDS
+        assert (
+            entry["preset"] == "small"
+            and entry["services_count"] == 3
+            and entry["status"] == "pending"
+        )
         assert listed["demo_count"] == listed["total_count"] >= 1
 
-        prod = (await http.get("/api/v1/tenants/", headers=headers(demo=False, key=system.admin_key))).json()
+        prod = (
+            await http.get("/api/v1/tenants/", headers=headers(demo=False, key=system.admin_key))
+        ).json()
         assert tid not in {t["tenant_id"] for t in prod["tenants"]}
         assert prod["demo_count"] == 0
 
@@ -50,10 +68,15 @@ async def test_demo_tenant_is_announced_listed_and_kept_out_of_prod(
 async def test_an_existing_id_gives_409_and_changes_nothing(system: RunningSystem) -> None:
     tid = tenant_id()
     async with client(system.base_url) as http:
-        first = await http.post("/api/v1/tenants/", json=tenant_body(tid, chatbot=10), headers=headers(True))
+        first = await http.post(
+            "/api/v1/tenants/", json=tenant_body(tid, chatbot=10), headers=headers(True)
+        )
         assert first.status_code == 201
-        again = await http.post("/api/v1/tenants/", json={**tenant_body(tid, chatbot=999), "name": "other"},
-                                headers=headers(True))
+        again = await http.post(
+            "/api/v1/tenants/",
+            json={**tenant_body(tid, chatbot=999), "name": "other"},
+            headers=headers(True),
+        )
         assert again.status_code == 409
         assert again.headers["content-type"].startswith("application/problem+json")
         assert again.json()["code"] == "TENANT_EXISTS"
@@ -65,16 +88,38 @@ async def test_an_existing_id_gives_409_and_changes_nothing(system: RunningSyste
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"tenant_id": "Bad_ID", "name": "x", "service_requirements": {}}, 422, "VALIDATION_FAILED"),
+        (
+            {"tenant_id": "Bad_ID", "name": "x", "service_requirements": {}},
+            422,
+            "VALIDATION_FAILED",
+        ),
         ({"tenant_id": "-lead", "name": "x", "service_requirements": {}}, 422, "VALIDATION_FAILED"),
-        ({"tenant_id": "a" * 64, "name": "x", "service_requirements": {}}, 422, "VALIDATION_FAILED"),
-        ({"tenant_id": "ok-id", "name": "x", "service_requirements": {"callbot": -1}}, 422, "VALIDATION_FAILED"),
-        ({"tenant_id": "ok-id", "name": "x", "service_requirements": {"callbot": 10**9}}, 422, "VALIDATION_FAILED"),
-        ({"tenant_id": "ok-id", "name": "x", "service_requirements": {"robots": 1}}, 422, "VALIDATION_FAILED"),
+        (
+            {"tenant_id": "a" * 64, "name": "x", "service_requirements": {}},
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            {"tenant_id": "ok-id", "name": "x", "service_requirements": {"callbot": -1}},
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            {"tenant_id": "ok-id", "name": "x", "service_requirements": {"callbot": 10**9}},
+            422,
+            "VALIDATION_FAILED",
+        ),
+        (
+            {"tenant_id": "ok-id", "name": "x", "service_requirements": {"robots": 1}},
+            422,
+            "VALIDATION_FAILED",
+        ),
         ({"tenant_id": "ok-id", "name": "x"}, 422, "VALIDATION_FAILED"),
     ],
 )
-async def test_bad_input_gets_a_problem_response(system: RunningSystem, body: dict, status: int, code: str) -> None:
+async def test_bad_input_gets_a_problem_response(
+    system: RunningSystem, body: dict, status: int, code: str
+) -> None:
     async with client(system.base_url) as http:
         reply = await http.post("/api/v1/tenants/", json=body, headers=headers(True))
     assert reply.status_code == status
@@ -84,8 +129,11 @@ async def test_bad_input_gets_a_problem_response(system: RunningSystem, body: di
 
 async def test_bad_json_and_unknown_mode_are_refused(system: RunningSystem) -> None:
     async with client(system.base_url) as http:
-        bad_json = await http.post("/api/v1/tenants/", content=b"{not json", headers={
-            **headers(True), "Content-Type": "application/json"})
+        bad_json = await http.post(
+            "/api/v1/tenants/",
+            content=b"{not json",
+            headers={**headers(True), "Content-Type": "application/json"},
+        )
         assert bad_json.status_code == 400 and bad_json.json()["code"] == "INVALID_JSON"
         bad_mode = await http.get("/api/v1/tenants/", headers={"X-Demo-Mode": "yes"})
         assert bad_mode.status_code == 400 and bad_mode.json()["code"] == "INVALID_MODE"
@@ -99,12 +147,19 @@ async def test_prod_needs_a_key_and_the_right_role(system: RunningSystem) -> Non
         assert anonymous.status_code == 401 and anonymous.json()["code"] == "UNAUTHORIZED"
         wrong = await http.get("/api/v1/tenants/", headers=headers(False, key="ecp_nope_nope"))
         assert wrong.status_code == 401
-        made = await http.post("/api/v1/keys/", json={"name": "reader", "role": "viewer"},
-                               headers=headers(False, key=system.admin_key))
+        made = await http.post(
+            "/api/v1/keys/",
+            json={"name": "reader", "role": "viewer"},
+            headers=headers(False, key=system.admin_key),
+        )
         assert made.status_code == 201
         viewer = made.json()["api_key"]
-        assert (await http.get("/api/v1/tenants/", headers=headers(False, key=viewer))).status_code == 200
-        write = await http.post("/api/v1/tenants/", json=tenant_body(tenant_id()), headers=headers(False, key=viewer))
+        assert (
+            await http.get("/api/v1/tenants/", headers=headers(False, key=viewer))
+        ).status_code == 200
+        write = await http.post(
+            "/api/v1/tenants/", json=tenant_body(tenant_id()), headers=headers(False, key=viewer)
+        )
         assert write.status_code == 403 and write.json()["code"] == "FORBIDDEN"
         listing = await http.get("/api/v1/keys/", headers=headers(False, key=system.admin_key))
         assert all("key_hash" not in k and "api_key" not in k for k in listing.json())
@@ -113,23 +168,33 @@ async def test_prod_needs_a_key_and_the_right_role(system: RunningSystem) -> Non
 async def test_update_makes_a_new_revision_and_delete_frees_the_id(system: RunningSystem) -> None:
     tid = tenant_id()
     async with client(system.base_url) as http:
-        assert (await http.post("/api/v1/tenants/", json=tenant_body(tid, chatbot=10),
-                                headers=headers(True))).status_code == 201
-        patched = await http.patch(f"/api/v1/tenants/{tid}", json={"service_requirements": {"chatbot": 600}},
-                                   headers=headers(True))
+        assert (
+            await http.post(
+                "/api/v1/tenants/", json=tenant_body(tid, chatbot=10), headers=headers(True)
+            )
+        ).status_code == 201
+        patched = await http.patch(
+            f"/api/v1/tenants/{tid}",
+            json={"service_requirements": {"chatbot": 600}},
+            headers=headers(True),
+        )
         assert patched.status_code == 200, patched.text
         assert patched.json()["revision"] == 2 and patched.json()["preset"] == "medium"
         deleted = await http.delete(f"/api/v1/tenants/{tid}", headers=headers(True))
         assert deleted.status_code in (200, 202)
         assert (await http.get(f"/api/v1/tenants/{tid}", headers=headers(True))).status_code == 404
-        again = await http.post("/api/v1/tenants/", json=tenant_body(tid, chatbot=5), headers=headers(True))
+        again = await http.post(
+            "/api/v1/tenants/", json=tenant_body(tid, chatbot=5), headers=headers(True)
+        )
         assert again.status_code == 201 and again.json()["revision"] == 4
 
 
 async def test_request_id_and_debug_headers_are_honoured(system: RunningSystem) -> None:
     async with client(system.base_url) as http:
-        reply = await http.get("/api/v1/tenants/", headers={**headers(True), "X-Request-ID": "abc-123",
-                                                             "X-Debug": "true"})
+        reply = await http.get(
+            "/api/v1/tenants/",
+            headers={**headers(True), "X-Request-ID": "abc-123", "X-Debug": "true"},
+        )
     assert reply.headers["X-Request-ID"] == "abc-123"
     assert "abc-123" in reply.headers["X-Debug-Info"]
 
@@ -144,3 +209,21 @@ async def test_health_readiness_and_metrics(system: RunningSystem) -> None:
         metrics = await http.get("/metrics")
         assert "ecp_http_requests_total" in metrics.text
         assert (await http.get("/docs")).status_code == 200
+
+
+async def test_the_asyncapi_document_lists_every_subject(system: RunningSystem) -> None:
+    async with client(system.base_url) as http:
+        document = (await http.get("/docs/asyncapi.json")).json()
+        page = await http.get("/docs/asyncapi")
+    channels = " ".join(document["channels"])
+    for subject in (
+        "tenant.create",
+        "tenant.sized",
+        "manifest.rendered",
+        "deployment.succeeded",
+        "alert.firing",
+        "metrics",
+        "calculator.estimate",
+    ):
+        assert subject in channels
+    assert page.status_code == 200 and "asyncapi" in page.text.lower()

@@ -1,0 +1,1 @@
+"""Benchmarks: each module measures one thing and prints it beside a baseline from the same run."""
