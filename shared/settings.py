@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # Manifest.
     kubernetes_version: str = "1.30"
     cluster_gpu_capacity: int | None = None  # GPUs the target cluster has, for validation
+    # Validation of a manifest for a tenant the service has no sizing of: GPUs a server of each
+    # type holds (the catalogue's gpus_per_server) and the price of a GPU hour (T4's).
+    gpus_per_server: dict[str, int] = Field(default_factory=lambda: {"T4": 4, "V100": 2, "L40S": 2})
+    default_usd_per_gpu_hour: float | None = 0.35
 
     # Deployer. Prod talks to Kubernetes (seed: KUBERNETES_CONFIG_PATH, else in-cluster).
     kubernetes_config_path: str = ""

@@ -5,14 +5,19 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path as FilePath
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 from referencing import Registry, Resource
 
 from services.manifest.report import Path
+
+FastCheck = Callable[[Any], Any]
+_DEFINITIONS_REF = '"/api/_definitions.json#/$defs/'
 
 _VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.\d+-local-strict$")
 _REQUIRED = re.compile(r"^'(.+)' is a required property$")
@@ -87,8 +92,46 @@ def validator_for(directory: FilePath, api_version: str, kind: str) -> jsonschem
     return validator
 
 
-def schema_errors(validator: jsonschema.Validator, obj: Any) -> list[tuple[Path, str]]:
-    """Every schema error of the object, each at the JSON path of the field it is about."""
+@functools.cache
+def fast_check_for(directory: FilePath, api_version: str, kind: str) -> FastCheck | None:
+    """A compiled yes/no check for one kind (fastjsonschema: many times faster than jsonschema,
+    but it stops at the first error). None when the kind has no schema or does not compile."""
+    path = directory / _schema_file(api_version, kind)
+    if not path.is_file():
+        return None
+    # One self-contained schema: the kind's own, with the shared definitions inlined.
+    text = path.read_text().replace(_DEFINITIONS_REF, '"#/$defs/')
+    schema = json.loads(text)
+    schema.pop("$schema", None)
+    schema.pop("$id", None)
+    schema["$defs"] = json.loads((directory / "_definitions.json").read_text())["$defs"]
+    try:
+        # Formats and defaults off, as jsonschema has them: check only, never change the object.
+        check: FastCheck = fastjsonschema.compile(schema, use_default=False, use_formats=False)
+    except fastjsonschema.JsonSchemaDefinitionException:
+        return None
+    return check
+
+
+def passes_fast_check(fast: FastCheck | None, obj: Any) -> bool:
+    if fast is None:
+        return False
+    try:
+        fast(obj)
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+    return True
+
+
+def schema_errors(
+    validator: jsonschema.Validator, obj: Any, fast: FastCheck | None = None
+) -> list[tuple[Path, str]]:
+    """Every schema error of the object, each at the JSON path of the field it is about.
+
+    `fast`, when given, answers for the valid objects (most of them); jsonschema walks only the
+    ones it refuses, to report all their errors and not only the first."""
+    if passes_fast_check(fast, obj):
+        return []
     found: list[tuple[Path, str]] = []
     for error in validator.iter_errors(obj):
         path: Path = tuple(error.absolute_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -12,6 +13,7 @@ from services.manifest.report import Document, Issue, Path, ValidationReport
 from services.manifest.schemas import (
     SchemaNotFound,
     UnsupportedVersionError,
+    fast_check_for,
     kinds_served,
     schema_dir,
     schema_errors,
@@ -19,6 +21,7 @@ from services.manifest.schemas import (
 )
 from services.manifest.semantics import check_semantics
 from services.manifest.summary import DEFAULT_PRICE_PER_CORE_MONTH, resource_summary
+from services.manifest.yaml_events import load_documents
 
 __all__ = ["Issue", "UnsupportedVersionError", "ValidationReport", "validate_manifest"]
 
@@ -118,7 +121,8 @@ def _schema_issues(doc: Document, directory: FilePath, version: str) -> list[Iss
                 "and not a known custom resource",
             )
         ]
-    return [doc.issue(path, message) for path, message in schema_errors(validator, doc.obj)]
+    fast = fast_check_for(directory, api_version, kind)
+    return [doc.issue(path, message) for path, message in schema_errors(validator, doc.obj, fast)]
 
 
 def _objects(documents: list[Document], errors: list[Issue]) -> list[Document]:
@@ -154,31 +158,68 @@ def validate_manifest(
     cluster's GPU total. Raises UnsupportedVersionError for a version without bundled schemas.
     """
     directory = schema_dir(kubernetes_version)
+    checks = _Checks(
+        directory,
+        kubernetes_version,
+        catalogue_gpu_capacity,
+        cluster_gpu_capacity,
+        price_per_gpu_hour,
+        price_per_core_month,
+    )
+    loaded = load_documents(text)
+    if loaded is not None:
+        # The fast path keeps no node tree, so it knows no line numbers: a manifest with errors
+        # is checked again on the node-keeping path below, which places every error.
+        report = checks.report([Document(i + 1, obj) for i, obj in enumerate(loaded)], [])
+        if report.valid:
+            return report
     documents, errors = parse_documents(text)
-    objects = _objects(documents, errors)
-    warnings: list[str] = []
-    for doc in objects:
-        errors.extend(_schema_issues(doc, directory, kubernetes_version))
-    custom = sorted(
-        {
-            d.obj["kind"]
-            for d in objects
-            if (d.obj["apiVersion"], d.obj["kind"]) in CUSTOM_RESOURCE_SHAPES
-        }
-    )
-    warnings.extend(
-        f"{kind}: a custom resource; only its basic shape was checked, not its CRD schema"
-        for kind in custom
-    )
-    inventory = inventory_of(objects)
-    found = check_semantics(objects, inventory, catalogue_gpu_capacity, cluster_gpu_capacity)
-    errors.extend(found.errors)
-    warnings.extend(found.warnings)
-    if not documents and not errors:
-        errors.append(Issue(object="manifest", field="", message="the manifest holds no objects"))
-    return ValidationReport(
-        valid=not errors,
-        warnings=warnings,
-        errors=errors,
-        resource_summary=resource_summary(inventory, price_per_gpu_hour, price_per_core_month),
-    )
+    return checks.report(documents, errors)
+
+
+@dataclass(frozen=True)
+class _Checks:
+    directory: FilePath
+    kubernetes_version: str
+    catalogue_gpu_capacity: dict[str, int] | None
+    cluster_gpu_capacity: int | None
+    price_per_gpu_hour: float | None
+    price_per_core_month: float | None
+
+    def report(self, documents: list[Document], errors: list[Issue]) -> ValidationReport:
+        directory, kubernetes_version = self.directory, self.kubernetes_version
+        catalogue_gpu_capacity = self.catalogue_gpu_capacity
+        cluster_gpu_capacity = self.cluster_gpu_capacity
+        price_per_gpu_hour, price_per_core_month = (
+            self.price_per_gpu_hour,
+            self.price_per_core_month,
+        )
+        objects = _objects(documents, errors)
+        warnings: list[str] = []
+        for doc in objects:
+            errors.extend(_schema_issues(doc, directory, kubernetes_version))
+        custom = sorted(
+            {
+                d.obj["kind"]
+                for d in objects
+                if (d.obj["apiVersion"], d.obj["kind"]) in CUSTOM_RESOURCE_SHAPES
+            }
+        )
+        warnings.extend(
+            f"{kind}: a custom resource; only its basic shape was checked, not its CRD schema"
+            for kind in custom
+        )
+        inventory = inventory_of(objects)
+        found = check_semantics(objects, inventory, catalogue_gpu_capacity, cluster_gpu_capacity)
+        errors.extend(found.errors)
+        warnings.extend(found.warnings)
+        if not documents and not errors:
+            errors.append(
+                Issue(object="manifest", field="", message="the manifest holds no objects")
+            )
+        return ValidationReport(
+            valid=not errors,
+            warnings=warnings,
+            errors=errors,
+            resource_summary=resource_summary(inventory, price_per_gpu_hour, price_per_core_month),
+        )

@@ -15,10 +15,12 @@ class DeployTenant(TenantMessage):
     """Deploy the manifests of `revision` (`revision` is the manifest revision to apply)."""
 
     reason: str = "requested"  # requested | auto | rollback
+    deployment_id: str | None = None  # chosen by the sender so it can answer with it at once
 
 
 class RollbackTenant(TenantMessage):
     to_revision: int | None = None  # None: the previous successful revision
+    deployment_id: str | None = None  # chosen by the sender so it can answer with it at once
 
 
 class DeploymentProgress(TenantMessage):

@@ -25,3 +25,36 @@ class ManifestQuery(BaseModel):
     revision: int | None = None
     format: str = "yaml"
     include_monitoring: bool = False
+
+
+class RevisionsQuery(BaseModel):
+    """The rpc body for `manifest.revisions`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str
+
+
+class DiffQuery(BaseModel):
+    """The rpc body for `manifest.diff`: None means the latest (`to`) and the one before (`from`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str
+    from_revision: int | None = None
+    to_revision: int | None = None
+
+
+class ValidateManifestRequest(BaseModel):
+    """The rpc body for `manifest.validate`. A large text travels zlib-compressed, base64-encoded
+    in `manifest_zlib` (NATS refuses payloads over 1 MiB by default)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str
+    manifest_content: str = ""
+    manifest_zlib: str | None = None
+    kubernetes_version: str | None = None
+
+
+MAX_MANIFEST_BYTES = 2 * 1024 * 1024  # the largest manifest text `validate-manifest` takes

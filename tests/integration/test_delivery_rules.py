@@ -14,7 +14,13 @@ from faststream.nats import NatsBroker
 from pydantic import BaseModel
 
 from shared import subjects
-from shared.bus import DEAD_LETTER_SUBJECT_HEADER, declare_streams, durable_subscriber, make_broker, publish
+from shared.bus import (
+    DEAD_LETTER_SUBJECT_HEADER,
+    declare_streams,
+    durable_subscriber,
+    make_broker,
+    publish,
+)
 from shared.modes import Mode
 from shared.settings import Settings
 
@@ -37,13 +43,20 @@ def probe_subject(tag: str) -> str:
     return subjects.command(Mode.demo, f"probe-{tag}", "probe", "run")
 
 
-async def test_a_handler_failing_twice_then_succeeding_loses_nothing(broker: NatsBroker, settings: Settings) -> None:
+async def test_a_handler_failing_twice_then_succeeding_loses_nothing(
+    broker: NatsBroker, settings: Settings
+) -> None:
     tag = uuid.uuid4().hex[:8]
     attempts: list[float] = []
     done = asyncio.Event()
 
-    @durable_subscriber(broker, settings, subject=probe_subject(tag),
-                        stream=subjects.stream_name(Mode.demo, "cmd"), durable=f"probe-{tag}")
+    @durable_subscriber(
+        broker,
+        settings,
+        subject=probe_subject(tag),
+        stream=subjects.stream_name(Mode.demo, "cmd"),
+        durable=f"probe-{tag}",
+    )
     async def flaky(body: Probe) -> None:
         attempts.append(time.monotonic())
         if len(attempts) < 3:
@@ -51,8 +64,13 @@ async def test_a_handler_failing_twice_then_succeeding_loses_nothing(broker: Nat
         done.set()
 
     await broker.start()
-    await publish(broker, probe_subject(tag), Probe(n=1), msg_id=f"probe:{tag}",
-                  stream=subjects.stream_name(Mode.demo, "cmd"))
+    await publish(
+        broker,
+        probe_subject(tag),
+        Probe(n=1),
+        msg_id=f"probe:{tag}",
+        stream=subjects.stream_name(Mode.demo, "cmd"),
+    )
     await asyncio.wait_for(done.wait(), 20)
     await asyncio.sleep(1.0)  # a wrongly unacked message would come back within this time
     assert len(attempts) == 3
@@ -68,16 +86,26 @@ async def test_a_handler_failing_every_time_lands_in_the_dead_letter_subject(
     nc = await nats.connect(settings.nats_url)
     dead = await nc.subscribe(subjects.dead_letter(Mode.demo, "*"))
 
-    @durable_subscriber(broker, settings, subject=probe_subject(tag),
-                        stream=subjects.stream_name(Mode.demo, "cmd"), durable=f"probe-{tag}")
+    @durable_subscriber(
+        broker,
+        settings,
+        subject=probe_subject(tag),
+        stream=subjects.stream_name(Mode.demo, "cmd"),
+        durable=f"probe-{tag}",
+    )
     async def broken(body: Probe) -> None:
         nonlocal attempts
         attempts += 1
         raise ValueError("poison")
 
     await broker.start()
-    await publish(broker, probe_subject(tag), Probe(n=7), msg_id=f"probe:{tag}",
-                  stream=subjects.stream_name(Mode.demo, "cmd"))
+    await publish(
+        broker,
+        probe_subject(tag),
+        Probe(n=7),
+        msg_id=f"probe:{tag}",
+        stream=subjects.stream_name(Mode.demo, "cmd"),
+    )
     letter = await dead.next_msg(timeout=20)
     assert json.loads(letter.data) == {"n": 7}
     assert letter.headers[DEAD_LETTER_SUBJECT_HEADER] == probe_subject(tag)
@@ -86,9 +114,15 @@ async def test_a_handler_failing_every_time_lands_in_the_dead_letter_subject(
     await nc.close()
 
 
-async def test_a_duplicated_publish_is_dropped_by_the_server(broker: NatsBroker, settings: Settings) -> None:
+async def test_a_duplicated_publish_is_dropped_by_the_server(
+    broker: NatsBroker, settings: Settings
+) -> None:
     tag = uuid.uuid4().hex[:8]
     stream = subjects.stream_name(Mode.demo, "cmd")
-    first = await publish(broker, probe_subject(tag), Probe(n=1), msg_id=f"dup:{tag}", stream=stream)
-    second = await publish(broker, probe_subject(tag), Probe(n=1), msg_id=f"dup:{tag}", stream=stream)
+    first = await publish(
+        broker, probe_subject(tag), Probe(n=1), msg_id=f"dup:{tag}", stream=stream
+    )
+    second = await publish(
+        broker, probe_subject(tag), Probe(n=1), msg_id=f"dup:{tag}", stream=stream
+    )
     assert not first.duplicate and second.duplicate and first.seq == second.seq

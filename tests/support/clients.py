@@ -35,7 +35,9 @@ def ws_url(base_url: str, path: str, **params: str) -> str:
     return base_url.replace("http://", "ws://") + path + (f"?{query}" if query else "")
 
 
-async def next_event(ws: websockets.ClientConnection, name: str, timeout: float = 20) -> dict[str, Any]:
+async def next_event(
+    ws: websockets.ClientConnection, name: str, timeout: float = 20
+) -> dict[str, Any]:
     """The first event called `name`, skipping others."""
     async with __import__("asyncio").timeout(timeout):
         while True:
