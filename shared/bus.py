@@ -22,7 +22,7 @@ from faststream.message import StreamMessage
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 from nats.js.api import StreamConfig
 from nats.js.errors import NotFoundError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from shared import subjects
 from shared.logging import correlation_id, new_correlation_id
@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 def retry_delay(attempt: int, settings: Settings) -> float:
     """Seconds before the next try after `attempt` failed tries (1-based), doubling to a cap."""
     return float(min(settings.retry_base_seconds * 2 ** (attempt - 1), settings.retry_max_seconds))
+
+
+def carried_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers a republished message keeps: not the server's stream expectations."""
+    return {k: v for k, v in headers.items() if not k.lower().startswith("nats-expected")}
 
 
 def _jetstream_attempt(msg: StreamMessage[Any]) -> int | None:
@@ -85,7 +90,8 @@ class DeliveryMiddleware(BaseMiddleware):
     async def _retry_or_dead_letter(
         self, msg: StreamMessage[Any], subject: str, attempt: int, exc: Exception
     ) -> None:
-        if attempt < self.settings.max_deliver:
+        # A message that does not match its contract will not match it on the next try either.
+        if attempt < self.settings.max_deliver and not isinstance(exc, ValidationError):
             delay = retry_delay(attempt, self.settings)
             MESSAGES_RETRIED.labels(self.service).inc()
             log.warning(
@@ -104,10 +110,10 @@ class DeliveryMiddleware(BaseMiddleware):
             msg.body,
             subjects.dead_letter(mode, self.service),
             headers={
-                **(msg.headers or {}),
+                **carried_headers(msg.headers or {}),
                 MSG_ID_HEADER: f"dlq:{self.service}:{msg.message_id}",
                 DEAD_LETTER_SUBJECT_HEADER: subject,
-                DEAD_LETTER_ERROR_HEADER: repr(exc)[:500],
+                DEAD_LETTER_ERROR_HEADER: f"{type(exc).__name__}: {exc}"[:500].replace("\n", " "),
             },
             stream=subjects.stream_name(mode, "dlq"),
         )
