@@ -50,15 +50,15 @@ def register_event_handlers(gateway: Gateway) -> None:
     async def relay(msg: NatsMessage) -> None:
         gateway.hub.dispatch(parse_event(msg))
 
+    async def project(msg: NatsMessage) -> None:
+        # The mode comes from the subject, so a demo event can only touch the demo database.
+        event = parse_event(msg)
+        async with gateway.db.session(event.mode) as session:
+            row = await store.get_tenant(session, event.tenant_id, for_update=True)
+            if row is not None and apply_event(row, event.name, event.data):
+                await session.commit()
+
     for mode in Mode:
-
-        async def project(msg: NatsMessage, mode: Mode = mode) -> None:
-            event = parse_event(msg)
-            async with gateway.db.session(mode) as session:
-                row = await store.get_tenant(session, event.tenant_id, for_update=True)
-                if row is not None and apply_event(row, event.name, event.data):
-                    await session.commit()
-
         durable_subscriber(
             broker,
             settings,

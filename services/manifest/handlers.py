@@ -1,0 +1,176 @@
+"""Tenant events in, rendered manifests out: one row per revision, never an older over a newer.
+
+One durable consumer per mode reads `tenant.accepted`, `tenant.sized` and `tenant.deleted` of
+every tenant in stream order: the calculator publishes `accepted` (which carries the tenant's
+name and auto-deploy setting) before `sized` (which carries the sizing), so the name is stored
+before the sizing that needs it arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream.nats import NatsBroker, NatsMessage
+
+from services.manifest import queries, store
+from services.manifest.naming import HASH_ANNOTATION
+from services.manifest.render import TenantManifestInput, render, to_yaml
+from shared import subjects
+from shared.bus import durable_subscriber, publish_event
+from shared.contracts.manifests import ManifestRendered
+from shared.contracts.sizing import TenantSized
+from shared.contracts.tenants import TenantAccepted, TenantDeleted
+from shared.db import Databases
+from shared.modes import Mode
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+# The order `kubectl apply -f` needs: what a kind refers to comes before it. The renderer groups
+# a service's objects together; the manifest is served and announced kind by kind.
+APPLY_ORDER = (
+    "Namespace",
+    "ResourceQuota",
+    "LimitRange",
+    "ConfigMap",
+    "NetworkPolicy",
+    "Service",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "CronJob",
+)
+
+
+def in_apply_order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stable: within a kind the renderer's order (by service name) is kept."""
+    rank = {kind: i for i, kind in enumerate(APPLY_ORDER)}
+    return sorted(objects, key=lambda obj: rank.get(str(obj.get("kind")), len(rank)))
+
+
+def manifest_hash(objects: list[dict[str, Any]]) -> str:
+    """The hash `render` put in every object's annotation (over the objects as rendered)."""
+    return str(objects[0]["metadata"]["annotations"][HASH_ANNOTATION])
+
+
+class SpecNotSeenError(RuntimeError):
+    """`tenant.sized` came before any `tenant.accepted` of the tenant: retried (back-off)."""
+
+
+def manifest_row(
+    source: TenantManifestInput, auto_deploy: bool | None, now: datetime
+) -> store.ManifestRow:
+    """Render both variants (with and without monitoring) of one tenant revision."""
+    objects = in_apply_order(render(source, include_monitoring=False))
+    monitored = in_apply_order(render(source, include_monitoring=True))
+    return store.ManifestRow(
+        tenant_id=source.tenant_id,
+        revision=source.revision,
+        name=source.name,
+        preset=source.preset,
+        content_hash=manifest_hash(objects),
+        monitored_content_hash=manifest_hash(monitored),
+        objects=objects,
+        monitored_objects=monitored,
+        yaml_text=to_yaml(objects),
+        monitored_yaml_text=to_yaml(monitored),
+        object_counts=dict(sorted(Counter(str(o["kind"]) for o in objects).items())),
+        source=source.model_dump(mode="json"),
+        auto_deploy=auto_deploy,
+        created_at=now,
+    )
+
+
+def rendered_event(row: store.ManifestRow) -> ManifestRendered:
+    return ManifestRendered(
+        tenant_id=row.tenant_id,
+        revision=row.revision,
+        occurred_at=row.created_at,
+        content_hash=row.content_hash,
+        preset=row.preset,
+        objects=row.objects,
+        auto_deploy=row.auto_deploy,
+    )
+
+
+class TenantEvents:
+    """Handles one mode's tenant events, in stream order, on one durable consumer."""
+
+    def __init__(self, broker: NatsBroker, db: Databases, mode: Mode) -> None:
+        self.broker, self.db, self.mode = broker, db, mode
+
+    async def handle(self, body: dict[str, Any], msg: NatsMessage) -> None:
+        name = subjects.event_name_of(msg.raw_message.subject)
+        if name == "tenant.accepted":
+            await self.remember(TenantAccepted.model_validate(body))
+        elif name == "tenant.sized":
+            await self.render_and_store(TenantSized.model_validate(body))
+        elif name == "tenant.deleted":
+            await self.delete(TenantDeleted.model_validate(body))
+
+    async def remember(self, event: TenantAccepted) -> None:
+        async with self.db.session(self.mode) as session:
+            await store.remember_spec(
+                session, event.tenant_id, event.revision, event.spec.name, event.spec.auto_deploy
+            )
+            await session.commit()
+
+    async def render_and_store(self, event: TenantSized) -> None:
+        tenant_id, revision = event.tenant_id, event.revision
+        async with self.db.session(self.mode) as session:
+            if revision <= await store.deleted_revision(session, tenant_id):
+                return  # sized before a delete that has already been applied
+            newest = await store.latest_revision(session, tenant_id)
+            row = await store.get_manifest(session, tenant_id, revision)
+            if row is None:
+                spec = await store.spec_for(session, tenant_id, revision)
+                if spec is None:
+                    raise SpecNotSeenError(f"no tenant.accepted seen for {tenant_id} r{revision}")
+                source = TenantManifestInput(
+                    tenant_id=tenant_id,
+                    name=spec.name,
+                    preset=event.sizing.preset,
+                    revision=revision,
+                    sizing=event.sizing,
+                )
+                row = manifest_row(source, spec.auto_deploy, datetime.now(UTC))
+                await store.save_manifest(session, row)
+                await session.commit()
+        if revision < newest:
+            # Stored for the history, but announcing it would ask for an older deployment.
+            log.info(
+                "older revision stored, not announced",
+                extra={"tenant_id": tenant_id, "revision": revision, "newest": newest},
+            )
+            return
+        # Also on a redelivery: the first publish may have been lost (deduplicated if not).
+        await publish_event(
+            self.broker,
+            self.mode,
+            tenant_id,
+            "manifest.rendered",
+            rendered_event(row),
+            msg_id=f"manifest.rendered:{tenant_id}:{revision}",
+        )
+
+    async def delete(self, event: TenantDeleted) -> None:
+        async with self.db.session(self.mode) as session:
+            await store.mark_deleted(session, event.tenant_id, event.revision, datetime.now(UTC))
+            await session.commit()
+
+
+def register(broker: NatsBroker, db: Databases, settings: Settings) -> None:
+    for mode in Mode:
+        events = TenantEvents(broker, db, mode)
+        durable_subscriber(
+            broker,
+            settings,
+            subject=subjects.event(mode, subjects.ANY, "tenant", ">"),
+            stream=subjects.stream_name(mode, "evt"),
+            durable=f"manifest-{mode}-tenant",
+        )(events.handle)
+        queries.register(broker, db, settings, mode)
