@@ -48,17 +48,23 @@ def carried_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if not k.lower().startswith("nats-expected")}
 
 
-def _jetstream_attempt(msg: StreamMessage[Any]) -> int | None:
+def raw_messages(msg: StreamMessage[Any]) -> list[Any]:
+    """The nats-py messages behind one FastStream message: several for a batch subscriber."""
     raw = msg.raw_message
+    return list(raw) if isinstance(raw, list) else [raw]
+
+
+def jetstream_attempt(raws: list[Any]) -> int | None:
+    """How many times these messages were delivered; None for core NATS (request/reply)."""
     try:
-        return int(raw.metadata.num_delivered)
+        return max(int(raw.metadata.num_delivered) for raw in raws)
     except Exception:  # noqa: BLE001 - core NATS messages have no JetStream metadata
         return None
 
 
 class DeliveryMiddleware(BaseMiddleware):
     """Sets the correlation id, counts outcomes, and turns a handler failure into a delayed nack
-    or, after the last try, a dead letter."""
+    or, after the last try, dead letters (one per message of a batch)."""
 
     def __init__(self, msg: Any, /, *, context: Any, service: str, settings: Settings) -> None:
         super().__init__(msg, context=context)
@@ -68,59 +74,66 @@ class DeliveryMiddleware(BaseMiddleware):
     async def consume_scope(
         self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
-        headers = msg.headers or {}
+        raws = raw_messages(msg)
+        headers = (raws[0].headers if raws else None) or {}
         token = correlation_id.set(headers.get(CORRELATION_HEADER) or new_correlation_id())
-        subject = getattr(msg.raw_message, "subject", "")
         try:
             result = await call_next(msg)
         except HandlerException:
             raise
         except Exception as exc:
-            attempt = _jetstream_attempt(msg)
+            attempt = jetstream_attempt(raws)
             if attempt is None:
                 MESSAGES_HANDLED.labels(self.service, "error").inc()
                 raise
-            await self._retry_or_dead_letter(msg, subject, attempt, exc)
+            await self._retry_or_dead_letter(raws, attempt, exc)
             raise AssertionError("unreachable") from exc
         finally:
             correlation_id.reset(token)
-        MESSAGES_HANDLED.labels(self.service, "ok").inc()
+        MESSAGES_HANDLED.labels(self.service, "ok").inc(len(raws))
         return result
 
-    async def _retry_or_dead_letter(
-        self, msg: StreamMessage[Any], subject: str, attempt: int, exc: Exception
-    ) -> None:
+    async def _retry_or_dead_letter(self, raws: list[Any], attempt: int, exc: Exception) -> None:
+        subject = raws[0].subject
         # A message that does not match its contract will not match it on the next try either.
         if attempt < self.settings.max_deliver and not isinstance(exc, ValidationError):
             delay = retry_delay(attempt, self.settings)
-            MESSAGES_RETRIED.labels(self.service).inc()
+            MESSAGES_RETRIED.labels(self.service).inc(len(raws))
             log.warning(
                 "handler failed, will retry",
                 extra={
                     "subject": subject,
+                    "messages": len(raws),
                     "attempt": attempt,
                     "retry_in_s": delay,
                     "error": repr(exc),
                 },
             )
             raise NackMessage(delay=delay)
-        mode = Mode(subject.split(".")[1]) if subject.startswith("ecp.") else Mode.prod
         broker: NatsBroker = self.context.get("broker")
-        await broker.publish(
-            msg.body,
-            subjects.dead_letter(mode, self.service),
-            headers={
-                **carried_headers(msg.headers or {}),
-                MSG_ID_HEADER: f"dlq:{self.service}:{msg.message_id}",
-                DEAD_LETTER_SUBJECT_HEADER: subject,
-                DEAD_LETTER_ERROR_HEADER: f"{type(exc).__name__}: {exc}"[:500].replace("\n", " "),
-            },
-            stream=subjects.stream_name(mode, "dlq"),
-        )
-        MESSAGES_DEAD_LETTERED.labels(self.service).inc()
+        error = f"{type(exc).__name__}: {exc}"[:500].replace("\n", " ")
+        for raw in raws:
+            mode = Mode(raw.subject.split(".")[1]) if raw.subject.startswith("ecp.") else Mode.prod
+            await broker.publish(
+                raw.data,
+                subjects.dead_letter(mode, self.service),
+                headers={
+                    **carried_headers(raw.headers or {}),
+                    MSG_ID_HEADER: f"dlq:{self.service}:{raw.metadata.stream}:{raw.metadata.sequence.stream}",
+                    DEAD_LETTER_SUBJECT_HEADER: raw.subject,
+                    DEAD_LETTER_ERROR_HEADER: error,
+                },
+                stream=subjects.stream_name(mode, "dlq"),
+            )
+        MESSAGES_DEAD_LETTERED.labels(self.service).inc(len(raws))
         log.error(
-            "handler failed for the last time, message dead-lettered",
-            extra={"subject": subject, "attempt": attempt, "error": repr(exc)},
+            "handler failed for the last time, message(s) dead-lettered",
+            extra={
+                "subject": subject,
+                "messages": len(raws),
+                "attempt": attempt,
+                "error": repr(exc),
+            },
         )
         raise AckMessage()
 

@@ -11,10 +11,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Request, Response
+from faststream import Context
 from faststream.nats import NatsMessage
+from faststream.nats.message import NatsBatchMessage
 
 from services.gateway import routes, store
 from services.gateway.auth import bootstrap_admin_key
@@ -33,14 +35,29 @@ from shared.telemetry import HTTP_LATENCY, HTTP_REQUESTS
 log = logging.getLogger(__name__)
 
 
-def parse_event(msg: NatsMessage) -> BusEvent:
-    subject = msg.raw_message.subject
+def parse_event(subject: str, data: bytes) -> BusEvent:
     return BusEvent(
         mode=Mode(subject.split(".")[1]),
         tenant_id=subjects.tenant_of(subject),
         name=subjects.event_name_of(subject),
-        data=json.loads(msg.body),
+        data=json.loads(data),
     )
+
+
+async def project(gateway: Gateway, events: list[BusEvent]) -> None:
+    """Apply a batch of one mode's events to the read model, in stream order, in one transaction."""
+    async with gateway.db.session(events[0].mode) as session:
+        rows: dict[str, store.TenantRow | None] = {}
+        changed = False
+        for event in events:
+            if event.tenant_id not in rows:
+                rows[event.tenant_id] = await store.get_tenant(
+                    session, event.tenant_id, for_update=True
+                )
+            row = rows[event.tenant_id]
+            changed = (row is not None and apply_event(row, event.name, event.data)) or changed
+        if changed:
+            await session.commit()
 
 
 def register_event_handlers(gateway: Gateway) -> None:
@@ -48,15 +65,14 @@ def register_event_handlers(gateway: Gateway) -> None:
 
     @broker.subscriber("ecp.*.evt.>")
     async def relay(msg: NatsMessage) -> None:
-        gateway.hub.dispatch(parse_event(msg))
+        gateway.hub.dispatch(parse_event(msg.raw_message.subject, msg.raw_message.data))
 
-    async def project(msg: NatsMessage) -> None:
-        # The mode comes from the subject, so a demo event can only touch the demo database.
-        event = parse_event(msg)
-        async with gateway.db.session(event.mode) as session:
-            row = await store.get_tenant(session, event.tenant_id, for_update=True)
-            if row is not None and apply_event(row, event.name, event.data):
-                await session.commit()
+    async def project_batch(
+        bodies: list[Any], msg: Annotated[NatsBatchMessage, Context("message")]
+    ) -> None:
+        # A batch, not single messages: FastStream would handle single ones concurrently, and a
+        # tenant's events must be applied in the order they were published.
+        await project(gateway, [parse_event(raw.subject, raw.data) for raw in msg.raw_message])
 
     for mode in Mode:
         durable_subscriber(
@@ -65,8 +81,9 @@ def register_event_handlers(gateway: Gateway) -> None:
             subject=subjects.all_events(mode),
             stream=subjects.stream_name(mode, "evt"),
             durable=f"gateway-{mode}-projection",
-            batch_size=50,
-        )(project)
+            batch_size=100,
+            batch=True,
+        )(project_batch)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,0 +1,210 @@
+"""Demo deployments: the virtual cluster schedules the pods and rolls them out in simulated time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.deployer import store
+from services.deployer.job import Job, Outcome, object_status
+from services.deployer.policy import ROLLOUT_KINDS, ObjectRef, apply_steps, invalid_objects
+from services.deployer.scheduling import WorkloadError, workloads_in
+from services.deployer.virtual_cluster import (
+    DEFAULT_CLUSTER_FILE,
+    ClusterSpec,
+    ClusterState,
+    PlacementReport,
+    load_cluster,
+    place_tenant,
+    release_tenant,
+    rollout_plan,
+    usage,
+)
+from shared.contracts.base import utc_now
+from shared.db import Databases
+from shared.modes import Mode
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DemoTarget:
+    """The virtual cluster of the demo database. The state lives in one row, locked while a
+    placement changes it; the last version read is cached so a placement does not re-parse it."""
+
+    def __init__(self, db: Databases, settings: Settings) -> None:
+        self.db, self.settings = db, settings
+        self.spec: ClusterSpec = load_cluster(settings.virtual_cluster_file or DEFAULT_CLUSTER_FILE)
+        self._cached: tuple[int, ClusterState] | None = None
+
+    async def prepare(self) -> None:
+        """Create the cluster row, or fit the stored pods to the nodes of the current file."""
+        empty = ClusterState.empty(self.spec)
+        async with self.db.session(Mode.demo) as session:
+            version, state = await self._locked(session)
+            if state.nodes != empty.nodes:
+                names = {n.name for n in empty.nodes}
+                kept = tuple(p for p in state.pods if p.node in names)
+                dropped = len(state.pods) - len(kept)
+                log.warning(
+                    "virtual cluster nodes changed", extra={"pods_dropped_from_gone_nodes": dropped}
+                )
+                await self._save(session, version, ClusterState(nodes=empty.nodes, pods=kept))
+            await session.commit()
+
+    async def _create_row(self, session: AsyncSession) -> None:
+        await session.execute(
+            insert(store.ClusterRow)
+            .values(
+                name=store.VIRTUAL_CLUSTER,
+                version=0,
+                state=ClusterState.empty(self.spec).to_dict(),
+                updated_at=utc_now(),
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def _locked(self, session: AsyncSession) -> tuple[int, ClusterState]:
+        version = await store.cluster_version(session, for_update=True)
+        if version is None:
+            await self._create_row(session)
+            version = await store.cluster_version(session, for_update=True)
+            assert version is not None
+        if self._cached is not None and self._cached[0] == version:
+            return self._cached
+        data = await store.cluster_state(session)
+        assert data is not None
+        state = ClusterState.from_dict(data)
+        self._cached = (version, state)
+        return self._cached
+
+    async def _save(self, session: AsyncSession, version: int, state: ClusterState) -> None:
+        await store.save_cluster(session, version + 1, state.to_dict(), utc_now())
+        self._cached = (version + 1, state)
+
+    def forget_cache(self) -> None:
+        """After a transaction that did not commit, the cached state may be ahead of the row."""
+        self._cached = None
+
+    async def state(self) -> ClusterState:
+        async with self.db.session(Mode.demo) as session:
+            data = await store.cluster_state(session)
+        return ClusterState.from_dict(data) if data else ClusterState.empty(self.spec)
+
+    async def cluster_usage(self) -> dict[str, Any]:
+        state = await self.state()
+        return {
+            "mode": "demo",
+            "cluster": self.spec.name,
+            "nodes": [u.model_dump(mode="json") for u in usage(state)],
+        }
+
+    async def run(self, job: Job) -> Outcome:
+        report = job.reporter
+        await report.step("validate", "started")
+        problems = invalid_objects(job.objects)
+        try:
+            workloads = workloads_in(job.objects)
+        except WorkloadError as error:
+            problems.append(str(error))
+        if problems:
+            await report.step("validate", "failed", "; ".join(problems))
+            return Outcome(ok=False, reason="; ".join(problems), inventory=job.inventory)
+        await report.step("validate", "ok", f"{len(job.objects)} objects")
+
+        await report.step("dry-run", "started", "scheduling the pods on the virtual cluster")
+        placement = await self._place(job)
+        if not placement.ok:
+            first = placement.pending[0]
+            reason = (
+                f"{first.reason} (pod {first.name} of {first.kind} {first.workload}; "
+                f"{len(placement.pending)} pod(s) cannot be scheduled)"
+            )
+            await report.step("dry-run", "failed", reason, {"pending": _pending(placement)})
+            return Outcome(ok=False, reason=reason, inventory=job.inventory)
+        where = _placement(placement)
+        await report.step("dry-run", "ok", f"{len(placement.placed)} pods scheduled", where)
+
+        statuses: list[dict[str, Any]] = []
+        for step, objects in apply_steps(job.objects):
+            labels = [ObjectRef.of(obj).label() for obj in objects]
+            statuses.extend(
+                object_status(ObjectRef.of(o).model_dump(exclude_none=True), "applied")
+                for o in objects
+            )
+            await report.step(step, "ok", ", ".join(labels))
+        await self._roll_out(job)
+        ready = {w.name: w.replicas for w in workloads}
+        for entry in statuses:
+            if entry["kind"] in ROLLOUT_KINDS:
+                replicas = ready.get(entry["name"], 0)
+                entry.update(status="ready", message=f"{replicas}/{replicas} ready")
+                entry["nodes"] = sorted(
+                    {p.node for p in placement.placed if p.workload == entry["name"]}
+                )
+        await report.step("done", "ok", f"{len(placement.placed)} pods running")
+        inventory = [ObjectRef.of(o).model_dump(exclude_none=True) for o in job.objects]
+        return Outcome(ok=True, objects=statuses, inventory=inventory, placement=where)
+
+    async def _place(self, job: Job) -> PlacementReport:
+        """Place and record in one transaction, with the cluster row locked throughout."""
+        async with self.db.session(Mode.demo) as session:
+            try:
+                version, state = await self._locked(session)
+                new_state, placement = place_tenant(state, job.tenant_id, job.objects)
+                if placement.ok:
+                    await self._save(session, version, new_state)
+                    row = await store.deployment(session, job.deployment_id)
+                    if row is not None:
+                        row.placement, row.step = _placement(placement), "dry-run"
+                await session.commit()
+            except BaseException:
+                self.forget_cache()
+                raise
+        return placement
+
+    async def _roll_out(self, job: Job) -> None:
+        seconds = self.settings.rollout_seconds_per_replica
+        plan = rollout_plan(job.objects, seconds, self.settings.simulation_seed)
+        started = time.monotonic()
+        for step in plan:
+            delay = step.at_seconds - (time.monotonic() - started)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            done = step.ready_replicas == step.desired_replicas
+            if seconds > 0 or done:
+                await job.reporter.step(
+                    f"rollout/{step.workload}",
+                    "ok" if done else "waiting",
+                    f"{step.ready_replicas}/{step.desired_replicas} ready",
+                    {"ready_total": step.ready_total, "desired_total": step.desired_total},
+                )
+
+    async def release(self, session: AsyncSession, tenant_id: str) -> None:
+        """Free the tenant's capacity inside the caller's transaction."""
+        try:
+            version, state = await self._locked(session)
+            if any(p.tenant_id == tenant_id for p in state.pods):
+                await self._save(session, version, release_tenant(state, tenant_id))
+        except BaseException:
+            self.forget_cache()
+            raise
+
+
+def _placement(report: PlacementReport) -> dict[str, Any]:
+    return {
+        "nodes": sorted({p.node for p in report.placed}),
+        "pods": [
+            {"workload": p.workload, "kind": p.kind, "pod": p.name, "node": p.node, "gpus": p.gpus}
+            for p in report.placed
+        ],
+    }
+
+
+def _pending(report: PlacementReport) -> list[dict[str, str]]:
+    return [p.model_dump() for p in report.pending]

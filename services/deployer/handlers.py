@@ -1,0 +1,384 @@
+"""Manifests, deployment commands and deletions in; deployments run and reported as events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+
+from services.deployer import store
+from services.deployer.demo_target import DemoTarget
+from services.deployer.job import Job, JobKind, Outcome
+from services.deployer.kube_target import KubeError, KubeTarget
+from services.deployer.policy import auto_deployment_id, auto_deploys, rollback_target
+from services.deployer.progress import Reporter, keep_alive
+from shared import subjects
+from shared.contracts.base import utc_now
+from shared.contracts.deployments import DeploymentState, DeployTenant, RollbackTenant
+from shared.contracts.manifests import ManifestRendered
+from shared.contracts.tenants import TenantDeleted
+from shared.db import Databases
+from shared.modes import Mode
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+# Deployments of different tenants run side by side; one tenant's wait for its lock.
+CONCURRENT_DEPLOYMENTS = 16
+
+
+class Deployer:
+    """One mode's deployments. Work for one tenant is serialised by a lock per tenant."""
+
+    def __init__(
+        self,
+        broker: NatsBroker,
+        db: Databases,
+        settings: Settings,
+        mode: Mode,
+        target: DemoTarget | KubeTarget,
+    ) -> None:
+        self.broker, self.db, self.settings, self.mode = broker, db, settings, mode
+        self.target = target
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def _tenant(self, tenant_id: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(tenant_id, asyncio.Lock())
+        self._users[tenant_id] = self._users.get(tenant_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[tenant_id] -= 1
+            if not self._users[tenant_id]:
+                del self._users[tenant_id], self._locks[tenant_id]
+
+    async def on_manifest(self, body: dict[str, Any], msg: NatsMessage) -> None:
+        event = ManifestRendered.model_validate(body)
+        tenant_id, revision = event.tenant_id, event.revision
+        deployment_id = auto_deployment_id(tenant_id, revision, event.content_hash)
+        async with self._tenant(tenant_id):
+            async with self.db.session(self.mode) as session:
+                tenant = await store.tenant(session, tenant_id, for_update=True)
+                if revision <= tenant.deleted_revision:
+                    return
+                if await store.manifest(session, tenant_id, revision) is None:
+                    session.add(
+                        store.ManifestRow(
+                            tenant_id=tenant_id,
+                            revision=revision,
+                            content_hash=event.content_hash,
+                            objects=event.objects,
+                            auto_deploy=event.auto_deploy,
+                            received_at=utc_now(),
+                        )
+                    )
+                seen = await store.deployment(session, deployment_id) is not None
+                stale = revision <= tenant.last_revision and not seen
+                await session.commit()
+            if not auto_deploys(event.auto_deploy, self.mode, self.settings):
+                return
+            if stale:
+                log.info("stale manifest not deployed", extra={"tenant_id": tenant_id})
+                return
+            await self._deploy(tenant_id, deployment_id, revision, revision, "deploy", "auto", msg)
+
+    async def on_command(self, body: dict[str, Any], msg: NatsMessage) -> None:
+        verb = msg.raw_message.subject.rsplit(".", 1)[-1]
+        if verb == "deploy":
+            command = DeployTenant.model_validate(body)
+            deployment_id = command.deployment_id or (
+                f"req-{command.tenant_id}-r{command.revision}-{command.occurred_at.timestamp():.0f}"
+            )
+            async with self._tenant(command.tenant_id):
+                await self._deploy(
+                    command.tenant_id,
+                    deployment_id,
+                    command.revision,
+                    command.revision,
+                    "deploy",
+                    command.reason,
+                    msg,
+                )
+        elif verb == "rollback":
+            await self._rollback(RollbackTenant.model_validate(body), msg)
+        else:
+            log.warning("unknown deployment command ignored", extra={"verb": verb})
+
+    async def _rollback(self, command: RollbackTenant, msg: NatsMessage) -> None:
+        tenant_id = command.tenant_id
+        deployment_id = command.deployment_id or (
+            f"rollback-{tenant_id}-r{command.revision}-{command.occurred_at.timestamp():.0f}"
+        )
+        async with self._tenant(tenant_id):
+            async with self.db.session(self.mode) as session:
+                tenant = await store.tenant(session, tenant_id)
+                done = [
+                    (row.manifest_revision, row.state)
+                    for row in await store.history(session, tenant_id)
+                    if row.deployment_id != deployment_id
+                ]
+            target = rollback_target(done, tenant.applied_revision, command.to_revision)
+            await self._deploy(
+                tenant_id,
+                deployment_id,
+                command.revision,
+                target or 0,
+                "rollback",
+                "rollback",
+                msg,
+            )
+
+    async def _deploy(
+        self,
+        tenant_id: str,
+        deployment_id: str,
+        revision: int,
+        manifest_revision: int,
+        kind: JobKind,
+        reason: str,
+        msg: NatsMessage | None,
+    ) -> None:
+        """Run one deployment to its end; a replay of a finished one only repeats its outcome."""
+        reporter = Reporter(self.broker, self.mode, tenant_id, revision, deployment_id)
+        async with self.db.session(self.mode) as session:
+            row = await store.deployment(session, deployment_id)
+            if row is not None and row.finished:
+                await reporter.finished(_state(row.state), row.error or "", row.objects)
+                return
+            tenant = await store.tenant(session, tenant_id, for_update=True)
+            if row is None and revision <= tenant.deleted_revision:
+                return
+            manifest = await store.manifest(session, tenant_id, manifest_revision)
+            if row is None:
+                row = store.DeploymentRow(
+                    deployment_id=deployment_id,
+                    tenant_id=tenant_id,
+                    revision=revision,
+                    manifest_revision=manifest_revision,
+                    kind=kind,
+                    reason=reason,
+                    state="deploying",
+                    objects=[],
+                    started_at=utc_now(),
+                )
+                session.add(row)
+            tenant.current_deployment_id = deployment_id
+            tenant.last_revision = max(tenant.last_revision, revision)
+            tenant.updated_at = utc_now()
+            inventory = list(tenant.inventory)
+            await session.commit()
+        await reporter.started(
+            {"kind": kind, "reason": reason, "manifest_revision": manifest_revision}
+        )
+        if manifest is None:
+            why = (
+                f"no rendered manifest of revision {manifest_revision} for tenant {tenant_id!r}"
+                if manifest_revision
+                else "there is no earlier successful revision to roll back to"
+            )
+            outcome = Outcome(ok=False, reason=why, inventory=inventory)
+        else:
+            job = Job(
+                tenant_id,
+                deployment_id,
+                revision,
+                manifest_revision,
+                kind,
+                manifest.objects,
+                inventory,
+                reporter,
+            )
+            async with keep_alive(msg, self.settings.ack_wait_seconds / 3):
+                outcome = await self.target.run(job)
+        await self._finish(reporter, kind, manifest_revision, outcome)
+
+    async def _finish(
+        self, reporter: Reporter, kind: JobKind, manifest_revision: int, outcome: Outcome
+    ) -> None:
+        state: DeploymentState = "failed"
+        if outcome.ok:
+            state = "rolled-back" if kind == "rollback" else "succeeded"
+        async with self.db.session(self.mode) as session:
+            row = await store.deployment(session, reporter.deployment_id)
+            tenant = await store.tenant(session, reporter.tenant_id, for_update=True)
+            assert row is not None
+            row.state, row.error, row.objects = state, outcome.reason or None, outcome.objects
+            row.step, row.finished_at = reporter.last_step, utc_now()
+            if outcome.placement is not None:
+                row.placement = outcome.placement
+            tenant.inventory = outcome.inventory
+            if outcome.ok:
+                tenant.applied_revision = manifest_revision
+            tenant.updated_at = utc_now()
+            await session.commit()
+        log.info(
+            "deployment finished",
+            extra={"tenant_id": reporter.tenant_id, "state": state, "reason": outcome.reason},
+        )
+        await reporter.finished(state, outcome.reason, outcome.objects)
+
+    async def on_deleted(self, body: dict[str, Any], msg: NatsMessage) -> None:
+        event = TenantDeleted.model_validate(body)
+        tenant_id = event.tenant_id
+        reporter = Reporter(
+            self.broker,
+            self.mode,
+            tenant_id,
+            event.revision,
+            f"delete-{tenant_id}-r{event.revision}",
+        )
+        async with self._tenant(tenant_id):
+            async with self.db.session(self.mode) as session:
+                tenant = await store.tenant(session, tenant_id)
+                if event.revision < tenant.deleted_revision:
+                    return
+                inventory = list(tenant.inventory)
+            removed: list[str] = []
+            if isinstance(self.target, KubeTarget):
+                async with keep_alive(msg, self.settings.ack_wait_seconds / 3):
+                    removed = await self.target.remove(inventory)
+            await self._forget(tenant_id, event.revision)
+        detail = ", ".join(removed) if removed else "capacity released"
+        await reporter.finished("deleted", f"removed: {detail}", [])
+
+    async def _forget(self, tenant_id: str, revision: int) -> None:
+        async with self.db.session(self.mode) as session:
+            try:
+                tenant = await store.tenant(session, tenant_id, for_update=True)
+                if isinstance(self.target, DemoTarget):
+                    await self.target.release(session, tenant_id)
+                tenant.deleted_revision = max(tenant.deleted_revision, revision)
+                tenant.last_revision = max(tenant.last_revision, revision)
+                tenant.inventory, tenant.applied_revision = [], 0
+                tenant.updated_at = utc_now()
+                await store.purge_tenant(session, tenant_id)
+                await session.commit()
+            except BaseException:
+                if isinstance(self.target, DemoTarget):
+                    self.target.forget_cache()
+                raise
+
+    async def status(self, body: dict[str, Any]) -> dict[str, Any]:
+        tenant_id = str(body.get("tenant_id", ""))
+        async with self.db.session(self.mode) as session:
+            tenant = await store.known_tenant(session, tenant_id)
+            rows = await store.history(session, tenant_id)
+        current = rows[0] if rows else None
+        placement = None
+        if isinstance(self.target, DemoTarget):
+            pods = [p for p in (await self.target.state()).pods if p.tenant_id == tenant_id]
+            placement = {
+                "nodes": sorted({p.node for p in pods}),
+                "pods": [{"pod": p.name, "workload": p.workload, "node": p.node} for p in pods],
+            }
+        state = current.state if current else "none"
+        if tenant is not None and tenant.deleted_revision >= (current.revision if current else 1):
+            state = "deleted"
+        return {
+            "tenant_id": tenant_id,
+            "mode": self.mode.value,
+            "state": state,
+            "revision": tenant.applied_revision if tenant else 0,
+            "deployment": _summary(current, detailed=True) if current else None,
+            "objects": current.objects if current else [],
+            "placement": placement,
+            "history": [_summary(row) for row in rows],
+        }
+
+    async def cluster(self, _: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.target, DemoTarget):
+            return await self.target.cluster_usage()
+        try:
+            return await self.target.cluster_nodes()
+        except KubeError as error:
+            return {"mode": "prod", "configured": True, "error": str(error), "nodes": []}
+
+
+def _state(value: str) -> DeploymentState:
+    assert value in ("succeeded", "failed", "rolled-back", "deleted")
+    return value  # type: ignore[return-value]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _summary(row: store.DeploymentRow, detailed: bool = False) -> dict[str, Any]:
+    summary = {
+        "deployment_id": row.deployment_id,
+        "revision": row.revision,
+        "manifest_revision": row.manifest_revision,
+        "kind": row.kind,
+        "reason": row.reason,
+        "state": row.state,
+        "error": row.error,
+        "started_at": _iso(row.started_at),
+        "finished_at": _iso(row.finished_at),
+    }
+    if detailed:
+        summary.update(step=row.step, placement=row.placement)
+    return summary
+
+
+def _durable(broker: NatsBroker, settings: Settings, subject: str, stream: str, name: str) -> Any:
+    """A durable pull consumer whose messages are handled concurrently (different tenants in
+    parallel), with the same delivery rules as `shared.bus.durable_subscriber`."""
+    return broker.subscriber(
+        subject,
+        stream=JStream(stream, declare=False),
+        durable=name,
+        pull_sub=PullSub(batch_size=CONCURRENT_DEPLOYMENTS, timeout=1.0),
+        config=ConsumerConfig(
+            durable_name=name,
+            filter_subject=subject,
+            ack_wait=settings.ack_wait_seconds,
+            max_deliver=settings.max_deliver + 2,
+        ),
+        max_workers=CONCURRENT_DEPLOYMENTS,
+    )
+
+
+def register(
+    broker: NatsBroker, db: Databases, settings: Settings, demo: DemoTarget, kube: KubeTarget
+) -> dict[Mode, Deployer]:
+    deployers = {}
+    for mode in Mode:
+        deployer = Deployer(broker, db, settings, mode, demo if mode is Mode.demo else kube)
+        deployers[mode] = deployer
+        evt, cmd = subjects.stream_name(mode, "evt"), subjects.stream_name(mode, "cmd")
+        any_tenant = subjects.ANY
+        _durable(
+            broker,
+            settings,
+            subjects.event(mode, any_tenant, "manifest", "rendered"),
+            evt,
+            f"deployer-{mode}-manifest",
+        )(deployer.on_manifest)
+        _durable(
+            broker,
+            settings,
+            subjects.event(mode, any_tenant, "tenant", "deleted"),
+            evt,
+            f"deployer-{mode}-tenant-deleted",
+        )(deployer.on_deleted)
+        _durable(
+            broker,
+            settings,
+            subjects.command(mode, any_tenant, "deployment", "*"),
+            cmd,
+            f"deployer-{mode}-deployment",
+        )(deployer.on_command)
+        broker.subscriber(subjects.rpc(mode, "deployer", "status"), queue="deployer")(
+            deployer.status
+        )
+        broker.subscriber(subjects.rpc(mode, "deployer", "cluster"), queue="deployer")(
+            deployer.cluster
+        )
+    return deployers
