@@ -34,7 +34,10 @@ async def raw_round_trips(nats_url: str, count: int) -> list[float]:
 async def tenant_round_trips(base_url: str) -> tuple[list[float], float]:
     ws_url = base_url.replace("http://", "ws://") + "/ws/events?demo=true"
     waiting: dict[str, asyncio.Future[float]] = {}
-    async with websockets.connect(ws_url, max_queue=None) as ws, httpx.AsyncClient(base_url=base_url) as http:
+    async with (
+        websockets.connect(ws_url, max_queue=None) as ws,
+        httpx.AsyncClient(base_url=base_url) as http,
+    ):
 
         async def listen() -> None:
             async for raw in ws:
@@ -51,8 +54,11 @@ async def tenant_round_trips(base_url: str) -> tuple[list[float], float]:
             async with gate:
                 waiting[tid] = asyncio.get_running_loop().create_future()
                 started = time.perf_counter()
-                reply = await http.post("/api/v1/tenants/", headers={"X-Demo-Mode": "true"}, json={
-                    "tenant_id": tid, "name": tid, "service_requirements": {"chatbot": 20}})
+                reply = await http.post(
+                    "/api/v1/tenants/",
+                    headers={"X-Demo-Mode": "true"},
+                    json={"tenant_id": tid, "name": tid, "service_requirements": {"chatbot": 20}},
+                )
                 reply.raise_for_status()
                 return await asyncio.wait_for(waiting[tid], 30) - started
 
@@ -71,12 +77,24 @@ def main() -> None:
     print_table(
         f"{TENANTS} demo tenants, {CONCURRENCY} at a time: POST → tenant.accepted on /ws/events",
         [
-            ("p50 latency", f"{tenant['p50_ms']:.2f} ms", f"{baseline['p50_ms']:.3f} ms raw NATS",
-             f"{tenant['p50_ms'] / baseline['p50_ms']:.0f}x"),
-            ("p99 latency", f"{tenant['p99_ms']:.2f} ms", f"{baseline['p99_ms']:.3f} ms raw NATS",
-             f"{tenant['p99_ms'] / baseline['p99_ms']:.0f}x"),
-            ("throughput", f"{rate:.1f} tenants/s", f"{1 / (baseline['mean_ms'] / 1e3):.0f} msg/s raw serial",
-             "-"),
+            (
+                "p50 latency",
+                f"{tenant['p50_ms']:.2f} ms",
+                f"{baseline['p50_ms']:.3f} ms raw NATS",
+                f"{tenant['p50_ms'] / baseline['p50_ms']:.0f}x",
+            ),
+            (
+                "p99 latency",
+                f"{tenant['p99_ms']:.2f} ms",
+                f"{baseline['p99_ms']:.3f} ms raw NATS",
+                f"{tenant['p99_ms'] / baseline['p99_ms']:.0f}x",
+            ),
+            (
+                "throughput",
+                f"{rate:.1f} tenants/s",
+                f"{1 / (baseline['mean_ms'] / 1e3):.0f} msg/s raw serial",
+                "-",
+            ),
         ],
     )
 

@@ -25,7 +25,10 @@ async def ask(gateway: Gateway, mode: Mode, service: str, query: str, body: Base
             body.model_dump_json(),
             subject,
             timeout=gateway.settings.rpc_timeout_seconds,
-            headers={CORRELATION_HEADER: correlation_id.get() or "", "content-type": "application/json"},
+            headers={
+                CORRELATION_HEADER: correlation_id.get() or "",
+                "content-type": "application/json",
+            },
         )
     except NoRespondersError as error:
         raise Problem(

@@ -39,8 +39,10 @@ async def test_a_poison_command_is_dead_lettered_and_can_be_replayed(
         anonymous = await http.get("/api/v1/dead-letters/", headers=headers(True))
         assert anonymous.status_code == 403
 
-        replayed = await http.post(f"/api/v1/dead-letters/{letters[0]['sequence']}/replay",
-                                   headers=headers(True, system.admin_key))
+        replayed = await http.post(
+            f"/api/v1/dead-letters/{letters[0]['sequence']}/replay",
+            headers=headers(True, system.admin_key),
+        )
         assert replayed.status_code == 200 and replayed.json()["republished_to"] == subject
         # Still poison: it fails again and comes back under a new sequence, not twice.
         again: list[dict] = []
