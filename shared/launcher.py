@@ -9,7 +9,13 @@ import sys
 import time
 import urllib.request
 
-from shared.embedded import EmbeddedServerError, NatsServer, PostgresServer, require_free_port
+from shared.embedded import (
+    EmbeddedServerError,
+    NatsServer,
+    PostgresServer,
+    free_port,
+    require_free_port,
+)
 from shared.settings import PROJECT_ROOT, Settings
 
 SERVICES = ("calculator", "manifest", "deployer", "monitor", "alerts", "gateway")
@@ -35,7 +41,8 @@ class Stack:
             env["ECP_NATS_URL"] = self.settings.nats_url
         else:
             port = self.settings.embedded_nats_port
-            self.nats = NatsServer(port, port + 4000, self.data_dir / "nats")
+            # Its monitoring port is only for our health check, so any free port serves.
+            self.nats = NatsServer(port, free_port(), self.data_dir / "nats")
             self.nats.start(self.data_dir / "nats.log")
             env["ECP_NATS_URL"] = self.nats.url
             say(f"NATS with JetStream on {self.nats.url} (data in {self.data_dir / 'nats'})")
