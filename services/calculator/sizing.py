@@ -7,13 +7,6 @@ from services.calculator.costing import cost_estimate, infrastructure_for
 from services.calculator.errors import SizingError
 from services.calculator.gpus import choose_gpu_type, explain_roles, role_loads
 from services.calculator.presets import choose_preset
-from services.calculator.quantities import (
-    cpu_quantity,
-    memory_quantity,
-    round_up_to_cores,
-    round_up_to_gib,
-    storage_quantity,
-)
 from services.calculator.workloads import cpu_workloads, gpu_workloads
 from shared.contracts.sizing import (
     AlertThresholds,
@@ -27,6 +20,13 @@ from shared.contracts.sizing import (
     SlaTarget,
 )
 from shared.contracts.tenants import ServiceRequirements
+from shared.quantities import (
+    format_cpu,
+    format_memory,
+    format_storage,
+    round_up_to_cores,
+    round_up_to_gib,
+)
 
 __all__ = ["SizingError", "size"]
 
@@ -129,10 +129,10 @@ def quota_for(
     gpus = max(needed.gpus, preset.limits.gpus)
     storage = storage_gib_for(requirements, catalogue)
     quota = Quota(
-        cpu_limit=cpu_quantity(cpu),
-        memory_limit=memory_quantity(memory),
+        cpu_limit=format_cpu(cpu),
+        memory_limit=format_memory(memory),
         gpu_limit=gpus,
-        storage_limit=storage_quantity(storage),
+        storage_limit=format_storage(storage),
         cpu_millicores=cpu,
         memory_mib=memory,
         storage_gib=storage,

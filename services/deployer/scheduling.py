@@ -2,78 +2,21 @@
 
 from __future__ import annotations
 
-import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from shared.quantities import QuantityError, cpu_millicores, memory_bytes, whole_units
+
 GPU_RESOURCE = "nvidia.com/gpu"
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
-
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-# The exponent form is tried before the suffixes so that "1E3" is 1000 while "1E" is one exa.
-_QUANTITY = re.compile(
-    r"(?P<number>[+-]?(?:\d+\.?\d*|\.\d+))"
-    r"(?:(?P<binary>Ki|Mi|Gi|Ti|Pi|Ei)|[eE](?P<exponent>[+-]?\d+)|(?P<decimal>[numkMGTPE]?))"
-)
-
-
-class QuantityError(ValueError):
-    """A resource quantity that Kubernetes would refuse."""
 
 
 class WorkloadError(ValueError):
     """A workload object the virtual cluster cannot read; the message names the object."""
-
-
-def parse_quantity(value: str | int | float) -> Decimal:
-    """The exact value of a Kubernetes quantity such as `500m`, `1.5Gi` or `2e3`."""
-    if isinstance(value, bool):
-        raise QuantityError(f"not a quantity: {value!r}")
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise QuantityError(f"not a quantity: {value!r}")
-        return Decimal(str(value))
-    match = _QUANTITY.fullmatch(value.strip())
-    if match is None:
-        raise QuantityError(f"not a quantity: {value!r}")
-    try:
-        number = Decimal(match["number"])
-    except InvalidOperation as error:
-        raise QuantityError(f"not a quantity: {value!r}") from error
-    if match["binary"]:
-        return number * _BINARY[match["binary"]]
-    if match["exponent"] is not None:
-        return number.scaleb(int(match["exponent"]))
-    return number.scaleb(_DECIMAL[match["decimal"] or ""])
-
-
-def _whole(amount: Decimal, value: object) -> int:
-    if amount < 0:
-        raise QuantityError(f"negative quantity: {value!r}")
-    # Kubernetes rounds a fractional request up, never down.
-    return math.ceil(amount)
-
-
-def cpu_millicores(value: str | int | float) -> int:
-    """CPU in millicores: `500m` → 500, `2` → 2000, `0.1` → 100."""
-    return _whole(parse_quantity(value) * 1000, value)
-
-
-def memory_bytes(value: str | int | float) -> int:
-    """Memory in bytes: `512Mi` → 536870912, `1G` → 10**9."""
-    return _whole(parse_quantity(value), value)
-
-
-def memory_mib(value: str | int | float) -> float:
-    """Memory in MiB, for people reading a summary."""
-    return memory_bytes(value) / 2**20
 
 
 class Taint(BaseModel):
@@ -251,7 +194,7 @@ def _requests_of(container: Mapping[str, Any]) -> tuple[int, int, int]:
         return (
             cpu_millicores(wanted.get("cpu", 0)),
             memory_bytes(wanted.get("memory", 0)),
-            _whole(parse_quantity(wanted.get(GPU_RESOURCE, 0)), wanted.get(GPU_RESOURCE)),
+            whole_units(wanted.get(GPU_RESOURCE, 0)),
         )
     except QuantityError as error:
         raise QuantityError(f"{label}: {error}") from error

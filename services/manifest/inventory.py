@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.manifest.quantities import QuantityError, parse_quantity
 from services.manifest.report import Document, Path
+from shared.quantities import QuantityError, parse_quantity
 
 # Where each workload kind keeps its pod template.
 POD_TEMPLATE_PATHS: dict[str, Path] = {

@@ -15,8 +15,8 @@ from services.manifest.inventory import (
     namespace_of,
 )
 from services.manifest.naming import image_tag
-from services.manifest.quantities import QuantityError, parse_quantity
 from services.manifest.report import Document, Issue
+from shared.quantities import QuantityError, parse_quantity
 
 # Quota keys and the pod request each one bounds.
 QUOTA_KEYS = {

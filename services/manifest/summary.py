@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from services.manifest.inventory import GPU_RESOURCE, Inventory
-from services.manifest.quantities import format_cpu, format_memory
 from services.manifest.report import ResourceSummary
+from shared.quantities import format_cpu, format_memory
 
 HOURS_PER_MONTH = 730
 # AWS m5a.large, 2 vCPU / 8 GB at 67.32 USD a month (sizing.md): a general-purpose core with its

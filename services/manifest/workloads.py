@@ -15,8 +15,8 @@ from services.manifest.naming import (
     selector_labels,
     workload_labels,
 )
-from services.manifest.quantities import format_cpu, format_memory
 from shared.contracts.sizing import Resources, ServiceSizing
+from shared.quantities import format_cpu, format_memory
 
 GPU_RESOURCE = "nvidia.com/gpu"
 Obj = dict[str, Any]

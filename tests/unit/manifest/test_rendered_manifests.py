@@ -8,9 +8,9 @@ import pytest
 import yaml
 
 from services.manifest.naming import HASH_ANNOTATION, REVISION_ANNOTATION
-from services.manifest.quantities import mebibytes, millicores, parse_quantity
 from services.manifest.render import RenderError, content_hash, render, to_json, to_yaml
 from services.manifest.validation import validate_manifest
+from shared.quantities import cpu_millicores, memory_mib, parse_quantity
 from tests.unit.manifest.sizings import GPU_PER_SERVER, SIZINGS, app, sizing_result, tenant
 
 pytestmark = pytest.mark.unit
@@ -80,8 +80,8 @@ def test_the_quota_covers_the_requests_at_rest(preset):
         (s.autoscaling.min_replicas if s.autoscaling else s.replicas) * s.requests.memory_mib
         for s in sizing.services
     )
-    assert millicores(hard["requests.cpu"]) >= cpu
-    assert mebibytes(hard["requests.memory"]) >= memory
+    assert cpu_millicores(hard["requests.cpu"]) >= cpu
+    assert memory_mib(hard["requests.memory"]) >= memory
     assert parse_quantity(hard["requests.nvidia.com/gpu"]) == sizing.quota.gpu_limit
 
 

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.manifest.quantities import (
+from shared.quantities import (
     QuantityError,
+    cpu_millicores,
     format_cpu,
     format_memory,
-    mebibytes,
-    millicores,
+    memory_mib,
     parse_quantity,
 )
 
@@ -46,5 +46,5 @@ def test_malformed_quantities_are_refused(text):
 @settings(max_examples=200)
 @given(st.integers(min_value=0, max_value=10**7))
 def test_formatted_cpu_and_memory_parse_back_to_the_same_amount(amount):
-    assert millicores(format_cpu(amount)) == amount
-    assert mebibytes(format_memory(amount)) == amount
+    assert cpu_millicores(format_cpu(amount)) == amount
+    assert memory_mib(format_memory(amount)) == amount

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.deployer.scheduling import (
+from shared.quantities import (
     QuantityError,
     cpu_millicores,
     memory_bytes,

@@ -1,11 +1,11 @@
 import pytest
 
-from services.calculator.quantities import (
-    cpu_quantity,
-    memory_quantity,
+from shared.quantities import (
+    format_cpu,
+    format_memory,
+    format_storage,
     round_up_to_cores,
     round_up_to_gib,
-    storage_quantity,
 )
 
 pytestmark = pytest.mark.unit
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.unit
     ("millicores", "expected"), [(0, "0m"), (500, "500m"), (45000, "45000m"), (128000, "128000m")]
 )
 def test_cpu_is_written_in_millicores(millicores: int, expected: str) -> None:
-    assert cpu_quantity(millicores) == expected
+    assert format_cpu(millicores) == expected
 
 
 @pytest.mark.parametrize(
@@ -23,12 +23,12 @@ def test_cpu_is_written_in_millicores(millicores: int, expected: str) -> None:
     [(512, "512Mi"), (1024, "1Gi"), (65536, "64Gi"), (1048576, "1Ti"), (1049600, "1025Gi")],
 )
 def test_memory_uses_the_largest_exact_binary_unit(mib: int, expected: str) -> None:
-    assert memory_quantity(mib) == expected
+    assert format_memory(mib) == expected
 
 
 @pytest.mark.parametrize(("gib", "expected"), [(1024, "1Ti"), (1750, "1750Gi"), (2048, "2Ti")])
 def test_storage_is_written_in_gi_or_ti(gib: int, expected: str) -> None:
-    assert storage_quantity(gib) == expected
+    assert format_storage(gib) == expected
 
 
 @pytest.mark.parametrize(
@@ -45,6 +45,6 @@ def test_memory_rounds_up_to_whole_gib(mib: int, expected: int) -> None:
 
 def test_negative_quantities_are_refused() -> None:
     with pytest.raises(ValueError):
-        cpu_quantity(-1)
+        format_cpu(-1)
     with pytest.raises(ValueError):
-        memory_quantity(-1)
+        format_memory(-1)
