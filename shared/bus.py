@@ -62,9 +62,56 @@ def jetstream_attempt(raws: list[Any]) -> int | None:
         return None
 
 
+async def settle_failure(
+    broker: NatsBroker,
+    service: str,
+    settings: Settings,
+    raws: list[Any],
+    attempt: int,
+    exc: Exception,
+) -> float | None:
+    """After a handler failed on `raws`: the delay before the next try, or None when the
+    messages were dead-lettered (their last try, or a contract they will never match)."""
+    subject = raws[0].subject
+    if attempt < settings.max_deliver and not isinstance(exc, ValidationError):
+        delay = retry_delay(attempt, settings)
+        MESSAGES_RETRIED.labels(service).inc(len(raws))
+        log.warning(
+            "handler failed, will retry",
+            extra={
+                "subject": subject,
+                "messages": len(raws),
+                "attempt": attempt,
+                "retry_in_s": delay,
+                "error": repr(exc),
+            },
+        )
+        return delay
+    error = f"{type(exc).__name__}: {exc}"[:500].replace("\n", " ")
+    for raw in raws:
+        mode = Mode(raw.subject.split(".")[1]) if raw.subject.startswith("ecp.") else Mode.prod
+        await broker.publish(
+            raw.data,
+            subjects.dead_letter(mode, service),
+            headers={
+                **carried_headers(raw.headers or {}),
+                MSG_ID_HEADER: f"dlq:{service}:{raw.metadata.stream}:{raw.metadata.sequence.stream}",
+                DEAD_LETTER_SUBJECT_HEADER: raw.subject,
+                DEAD_LETTER_ERROR_HEADER: error,
+            },
+            stream=subjects.stream_name(mode, "dlq"),
+        )
+    MESSAGES_DEAD_LETTERED.labels(service).inc(len(raws))
+    log.error(
+        "handler failed for the last time, message(s) dead-lettered",
+        extra={"subject": subject, "messages": len(raws), "attempt": attempt, "error": repr(exc)},
+    )
+    return None
+
+
 class DeliveryMiddleware(BaseMiddleware):
     """Sets the correlation id, counts outcomes, and turns a handler failure into a delayed nack
-    or, after the last try, dead letters (one per message of a batch)."""
+    or, after the last try, a dead letter."""
 
     def __init__(self, msg: Any, /, *, context: Any, service: str, settings: Settings) -> None:
         super().__init__(msg, context=context)
@@ -86,56 +133,15 @@ class DeliveryMiddleware(BaseMiddleware):
             if attempt is None:
                 MESSAGES_HANDLED.labels(self.service, "error").inc()
                 raise
-            await self._retry_or_dead_letter(raws, attempt, exc)
-            raise AssertionError("unreachable") from exc
+            broker: NatsBroker = self.context.get("broker")
+            delay = await settle_failure(broker, self.service, self.settings, raws, attempt, exc)
+            if delay is not None:
+                raise NackMessage(delay=delay) from exc
+            raise AckMessage() from exc
         finally:
             correlation_id.reset(token)
         MESSAGES_HANDLED.labels(self.service, "ok").inc(len(raws))
         return result
-
-    async def _retry_or_dead_letter(self, raws: list[Any], attempt: int, exc: Exception) -> None:
-        subject = raws[0].subject
-        # A message that does not match its contract will not match it on the next try either.
-        if attempt < self.settings.max_deliver and not isinstance(exc, ValidationError):
-            delay = retry_delay(attempt, self.settings)
-            MESSAGES_RETRIED.labels(self.service).inc(len(raws))
-            log.warning(
-                "handler failed, will retry",
-                extra={
-                    "subject": subject,
-                    "messages": len(raws),
-                    "attempt": attempt,
-                    "retry_in_s": delay,
-                    "error": repr(exc),
-                },
-            )
-            raise NackMessage(delay=delay)
-        broker: NatsBroker = self.context.get("broker")
-        error = f"{type(exc).__name__}: {exc}"[:500].replace("\n", " ")
-        for raw in raws:
-            mode = Mode(raw.subject.split(".")[1]) if raw.subject.startswith("ecp.") else Mode.prod
-            await broker.publish(
-                raw.data,
-                subjects.dead_letter(mode, self.service),
-                headers={
-                    **carried_headers(raw.headers or {}),
-                    MSG_ID_HEADER: f"dlq:{self.service}:{raw.metadata.stream}:{raw.metadata.sequence.stream}",
-                    DEAD_LETTER_SUBJECT_HEADER: raw.subject,
-                    DEAD_LETTER_ERROR_HEADER: error,
-                },
-                stream=subjects.stream_name(mode, "dlq"),
-            )
-        MESSAGES_DEAD_LETTERED.labels(self.service).inc(len(raws))
-        log.error(
-            "handler failed for the last time, message(s) dead-lettered",
-            extra={
-                "subject": subject,
-                "messages": len(raws),
-                "attempt": attempt,
-                "error": repr(exc),
-            },
-        )
-        raise AckMessage()
 
 
 def make_broker(settings: Settings, service: str) -> NatsBroker:

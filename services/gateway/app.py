@@ -11,12 +11,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from faststream import Context
 from faststream.nats import NatsMessage
-from faststream.nats.message import NatsBatchMessage
+from nats.aio.msg import Msg
 
 from services.gateway import routes, store
 from services.gateway.auth import bootstrap_admin_key
@@ -25,7 +24,7 @@ from services.gateway.errors import install_error_handlers
 from services.gateway.events import BusEvent, EventHub
 from services.gateway.projection import apply_event
 from shared import subjects
-from shared.bus import durable_subscriber
+from shared.batches import batch_consumer
 from shared.logging import correlation_id, new_correlation_id
 from shared.modes import Mode
 from shared.service import ServiceRuntime
@@ -61,29 +60,24 @@ async def project(gateway: Gateway, events: list[BusEvent]) -> None:
 
 
 def register_event_handlers(gateway: Gateway) -> None:
-    broker, settings = gateway.broker, gateway.settings
+    broker = gateway.broker
 
     @broker.subscriber("ecp.*.evt.>")
     async def relay(msg: NatsMessage) -> None:
         gateway.hub.dispatch(parse_event(msg.raw_message.subject, msg.raw_message.data))
 
-    async def project_batch(
-        bodies: list[Any], msg: Annotated[NatsBatchMessage, Context("message")]
-    ) -> None:
-        # A batch, not single messages: FastStream would handle single ones concurrently, and a
-        # tenant's events must be applied in the order they were published.
-        await project(gateway, [parse_event(raw.subject, raw.data) for raw in msg.raw_message])
+    async def project_batch(batch: list[Msg]) -> None:
+        await project(gateway, [parse_event(raw.subject, raw.data) for raw in batch])
 
     for mode in Mode:
-        durable_subscriber(
-            broker,
-            settings,
+        # One batch at a time, in stream order: a tenant's events must apply in publish order.
+        batch_consumer(
+            gateway.runtime,
             subject=subjects.all_events(mode),
             stream=subjects.stream_name(mode, "evt"),
-            durable=f"gateway-{mode}-projection",
-            batch_size=100,
-            batch=True,
-        )(project_batch)
+            durable=f"gateway-{mode}-read-model",
+            handler=project_batch,
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -14,6 +14,7 @@ from faststream.nats import NatsBroker
 from pydantic import BaseModel
 
 from shared import subjects
+from shared.batches import batch_consumer
 from shared.bus import (
     DEAD_LETTER_SUBJECT_HEADER,
     declare_streams,
@@ -22,6 +23,7 @@ from shared.bus import (
     publish,
 )
 from shared.modes import Mode
+from shared.service import ServiceRuntime
 from shared.settings import Settings
 
 
@@ -126,3 +128,49 @@ async def test_a_duplicated_publish_is_dropped_by_the_server(
         broker, probe_subject(tag), Probe(n=1), msg_id=f"dup:{tag}", stream=stream
     )
     assert not first.duplicate and second.duplicate and first.seq == second.seq
+
+
+async def test_a_batch_consumer_loses_nothing_and_retries_a_failed_batch_as_one(
+    settings: Settings,
+) -> None:
+    tuned = settings.model_copy(update={"max_deliver": 3, "retry_base_seconds": 0.1})
+    runtime = ServiceRuntime(f"batch-{uuid.uuid4().hex[:6]}", None, tuned)
+    tag = uuid.uuid4().hex[:8]
+    subject = subjects.event(Mode.demo, f"batch-{tag}", "probe", "seen")
+    seen: list[int] = []
+    failures = 0
+
+    async def handler(batch: list) -> None:
+        nonlocal failures
+        numbers = [json.loads(m.data)["n"] for m in batch]
+        if 5 in numbers and failures < 2:
+            failures += 1
+            raise RuntimeError("briefly broken")
+        seen.extend(numbers)
+
+    batch_consumer(
+        runtime,
+        subject=subject,
+        stream=subjects.stream_name(Mode.demo, "evt"),
+        durable=f"batch-{tag}",
+        handler=handler,
+    )
+    await runtime.start()
+    try:
+        for n in range(20):
+            await publish(
+                runtime.broker,
+                subject,
+                Probe(n=n),
+                msg_id=f"b:{tag}:{n}",
+                stream=subjects.stream_name(Mode.demo, "evt"),
+            )
+            await asyncio.sleep(0.01)
+        for _ in range(200):
+            if len(seen) >= 20:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await runtime.stop()
+    assert sorted(seen) == list(range(20)) and len(seen) == 20  # none lost, none twice
+    assert failures == 2
