@@ -1,0 +1,239 @@
+"""The alerts service's bus side: rpc for the API, metrics and tenant events in, and the
+background loops (evaluation tick, notification delivery)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from faststream.nats import NatsBroker, NatsMessage
+from nats.aio.msg import Msg
+from pydantic import ValidationError
+from sqlalchemy import delete
+from sqlmodel import col
+
+from services.alerts import store
+from services.alerts.api import AlertsApi, rule_of
+from services.alerts.delivery import Delivery
+from services.alerts.engine import Clock, Evaluator
+from services.alerts.rules import RuleBody, RuleProblem, compile_rule, default_rule_bodies
+from shared import subjects
+from shared.batches import BatchHandler, batch_consumer
+from shared.bus import durable_subscriber, publish_event
+from shared.contracts.alerts import AlertTransition
+from shared.contracts.metrics import MetricBatch
+from shared.modes import Mode
+from shared.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+RPC_QUERIES = ("rules", "silences", "history", "notifications", "export")
+METRICS_BATCH = 200
+
+
+def answering(
+    call: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]], loaded: asyncio.Event
+) -> Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]:
+    """An rpc answer never raises: refusals and surprises become problem replies."""
+
+    async def answer(body: dict[str, Any]) -> dict[str, Any]:
+        if not loaded.is_set():
+            return RuleProblem(
+                503, "SERVICE_UNAVAILABLE", "the alerts service is starting"
+            ).to_reply()
+        try:
+            return await call(body)
+        except RuleProblem as problem:
+            return problem.to_reply()
+        except Exception:  # logged here, answered as a problem
+            log.exception("alerts rpc failed", extra={"op": body.get("op")})
+            return RuleProblem(500, "INTERNAL_ERROR", "the alerts service failed").to_reply()
+
+    return answer
+
+
+class AlertsService:
+    """Both modes' evaluators and APIs, the delivery loop and the tick."""
+
+    def __init__(self, runtime: ServiceRuntime, clock: Clock, tick_s: float = 1.0) -> None:
+        self.runtime, self.settings, self.clock, self.tick_s = (
+            runtime,
+            runtime.settings,
+            clock,
+            tick_s,
+        )
+        self.delivery = Delivery(runtime.db, self.settings)
+        self.evaluators = {
+            mode: Evaluator(
+                mode, runtime.db, self.settings, clock, self.publish, self.delivery.wake
+            )
+            for mode in Mode
+        }
+        self.apis = {mode: AlertsApi(e, self.settings) for mode, e in self.evaluators.items()}
+        self._ticker: asyncio.Task[None] | None = None
+        # Consumers start before the on_start hooks: messages wait until the rules are loaded.
+        self.loaded = asyncio.Event()
+
+    async def publish(
+        self, mode: Mode, tenant_id: str, name: str, event: AlertTransition, msg_id: str
+    ) -> None:
+        await publish_event(self.runtime.broker, mode, tenant_id, name, event, msg_id=msg_id)
+
+    async def start(self) -> None:
+        for evaluator in self.evaluators.values():
+            await evaluator.load(rule_of)
+        self.loaded.set()
+        await self.delivery.start()
+        self._ticker = asyncio.create_task(self.tick_forever())
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(BaseException):
+                await self._ticker
+        await self.delivery.stop()
+
+    async def tick_forever(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(self.tick_s)
+            ticks += 1
+            for evaluator in self.evaluators.values():
+                try:
+                    await evaluator.tick()
+                    if ticks % 10 == 0:
+                        await evaluator.publish_missed()
+                except Exception:  # the next tick tries again
+                    log.exception("evaluation tick failed", extra={"mode": str(evaluator.mode)})
+
+    # Messages -------------------------------------------------------------------------------
+    async def on_metrics(self, mode: Mode, bodies: list[Any]) -> None:
+        await self.loaded.wait()
+        evaluator = self.evaluators[mode]
+        for body in bodies:
+            try:
+                batch = MetricBatch.model_validate(body)
+            except ValidationError:
+                log.warning("malformed metric batch ignored")
+                continue
+            await evaluator.on_batch(batch)
+
+    async def on_tenant_event(self, mode: Mode, subject: str, body: dict[str, Any]) -> None:
+        await self.loaded.wait()
+        name, tenant_id = subjects.event_name_of(subject), subjects.tenant_of(subject)
+        if name == "tenant.sized":
+            thresholds = body.get("sizing", {}).get("alert_thresholds") or {}
+            await self.ensure_default_rules(mode, tenant_id, thresholds)
+        elif name == "tenant.deleted":
+            await self.forget_tenant(mode, tenant_id)
+
+    async def ensure_default_rules(
+        self, mode: Mode, tenant_id: str, thresholds: dict[str, float]
+    ) -> None:
+        """Create the preset's rules, or move their thresholds; rules a user changed stay."""
+        evaluator = self.evaluators[mode]
+        now = datetime.now(UTC)
+        async with self.runtime.db.session(mode) as session:
+            existing = {r.alert_name: r for r in await store.rules_of(session, tenant_id)}
+            changed = []
+            for body in default_rule_bodies(thresholds):
+                row = existing.get(body.alert_name)
+                if row is not None and (
+                    not row.is_default or row.body == body.model_dump(mode="json")
+                ):
+                    continue
+                if row is None:
+                    key = f"{tenant_id}/{body.alert_name}".encode()
+                    row = store.RuleRow(
+                        rule_id=f"r-{hashlib.sha256(key).hexdigest()[:16]}",
+                        tenant_id=tenant_id,
+                        alert_name=body.alert_name,
+                        is_default=True,
+                        created_at=now,
+                    )
+                row.body, row.updated_at = body.model_dump(mode="json"), now
+                session.add(row)
+                changed.append(row)
+            await session.commit()
+        for row in changed:
+            evaluator.put_rule(
+                compile_rule(row.rule_id, tenant_id, RuleBody.model_validate(row.body), True)
+            )
+
+    async def forget_tenant(self, mode: Mode, tenant_id: str) -> None:
+        async with self.runtime.db.session(mode) as session:
+            for table in (store.RuleStateRow, store.RuleRow, store.SilenceRow):
+                await session.execute(delete(table).where(col(table.tenant_id) == tenant_id))
+            await session.commit()
+        self.evaluators[mode].drop_tenant(tenant_id)
+
+
+def from_message(
+    answer: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]],
+) -> Callable[[NatsMessage], Awaitable[dict[str, Any]]]:
+    """The rpc body is JSON whatever content type the asker set."""
+
+    async def handle(msg: NatsMessage) -> dict[str, Any]:
+        try:
+            body = json.loads(msg.body)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return RuleProblem(400, "BAD_REQUEST", "the rpc body must be a JSON object").to_reply()
+        return await answer(body)
+
+    return handle
+
+
+# Factories, so FastStream sees only the message arguments (a default parameter would be read
+# as a field of the body).
+def metrics_handler(service: AlertsService, mode: Mode) -> BatchHandler:
+    async def metrics(batch: list[Msg]) -> None:
+        await service.on_metrics(mode, [json.loads(msg.data) for msg in batch])
+
+    return metrics
+
+
+def tenant_event_handler(
+    service: AlertsService, mode: Mode
+) -> Callable[[dict[str, Any], NatsMessage], Awaitable[None]]:
+    async def tenant_event(body: dict[str, Any], msg: NatsMessage) -> None:
+        await service.on_tenant_event(mode, msg.raw_message.subject, body)
+
+    return tenant_event
+
+
+def register(service: AlertsService) -> None:
+    runtime = service.runtime
+    broker: NatsBroker = runtime.broker
+    settings = runtime.settings
+    for mode in Mode:
+        api = service.apis[mode]
+        for query in RPC_QUERIES:
+            broker.subscriber(subjects.rpc(mode, "alerts", query), queue="alerts")(
+                from_message(answering(getattr(api, query), service.loaded))
+            )
+
+        batch_consumer(
+            runtime,
+            subject=subjects.metrics(mode, subjects.ANY),
+            stream=subjects.stream_name(mode, "metrics"),
+            durable=f"alerts-{mode}-metric-batches",
+            handler=metrics_handler(service, mode),
+            max_batch=METRICS_BATCH,
+        )
+        # One consumer for every tenant event, so a delete and a later re-sizing stay in order.
+        durable_subscriber(
+            broker,
+            settings,
+            subject=subjects.event(mode, subjects.ANY, "tenant", "*"),
+            stream=subjects.stream_name(mode, "evt"),
+            durable=f"alerts-{mode}-tenant-events",
+        )(tenant_event_handler(service, mode))
+    runtime.on_start.append(service.start)
+    runtime.on_stop.append(service.stop)

@@ -1,0 +1,102 @@
+"""Alerts through the whole system: the seed's rule over HTTP, metrics pushed over HTTP,
+`alert.firing` on /ws/events and the webhook received by a real HTTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import pytest
+import websockets
+
+from services.alerts.payloads import verify
+from tests.integration.alerts.receivers import WebhookReceiver
+from tests.support.system import RunningSystem
+
+pytestmark = pytest.mark.e2e
+DEMO = {"X-Demo-Mode": "true"}
+
+
+@pytest.fixture(scope="module")
+def alerts_system(settings_env: dict[str, str]):
+    """The system with webhooks to 127.0.0.1 allowed (the shared `system` refuses them)."""
+    env = {**settings_env, "ECP_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]'}
+    running = RunningSystem(env, Path(tempfile.mkdtemp(prefix="ecp-alerts-")))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+async def test_seed_rule_fires_on_pushed_metrics_with_event_and_webhook(alerts_system) -> None:
+    base = alerts_system.base_url
+    tenant = f"t-{uuid4().hex[:8]}"
+    receiver = await WebhookReceiver().start()
+    try:
+        async with httpx.AsyncClient(base_url=base, headers=DEMO, timeout=15) as client:
+            created = await client.post(
+                "/api/v1/tenants/",
+                json={
+                    "tenant_id": tenant,
+                    "name": "Alerts demo",
+                    "service_requirements": {"callbot": 10},
+                },
+            )
+            assert created.status_code in (201, 202), created.text
+            missing = await client.post(f"/api/v1/tenants/nope-{tenant}/alerts", json={})
+            assert missing.status_code == 404
+            bad = await client.post(
+                f"/api/v1/tenants/{tenant}/alerts",
+                json={"alert_name": "x", "condition": "cpu_usage >> 80"},
+            )
+            assert bad.status_code == 422 and bad.json()["code"] == "INVALID_CONDITION"
+            assert bad.json()["column"] == 12
+            rule = {
+                "alert_name": "high_cpu_usage",
+                "condition": "cpu_usage > 80",
+                "duration": "2s",
+                "actions": [
+                    {"type": "webhook", "url": receiver.url, "method": "POST", "secret": "hush"},
+                    {"type": "email", "recipients": ["admin@company.com"]},
+                ],
+            }
+            reply = await client.post(f"/api/v1/tenants/{tenant}/alerts", json=rule)
+            assert reply.status_code == 201, reply.text
+            assert reply.json()["actions"][0]["secret"] == "***"
+
+            ws_url = base.replace("http", "ws") + f"/ws/events?demo=true&tenant_id={tenant}"
+            async with websockets.connect(ws_url) as ws:
+                for _ in range(6):
+                    body = {
+                        "timestamp": datetime.now(UTC).isoformat(),
+                        "metrics": {"cpu_usage": 93.0},
+                    }
+                    pushed = await client.post(f"/api/v1/tenants/{tenant}/monitoring", json=body)
+                    assert pushed.status_code < 300, pushed.text
+                    await asyncio.sleep(0.7)
+                firing = None
+                while firing is None:
+                    event = json.loads(await asyncio.wait_for(ws.recv(), 15))
+                    if event["event"] == "alert.firing":
+                        firing = event
+            assert firing["data"]["alert_name"] == "high_cpu_usage"
+            delivered = await receiver.wait_for(1, timeout=15)
+            assert len(delivered) == 1
+            assert verify(delivered[0].body, "hush", delivered[0].headers["x-ecp-signature"])
+            assert json.loads(delivered[0].body)["status"] == "firing"
+
+            history = (await client.get(f"/api/v1/tenants/{tenant}/alerts/history")).json()
+            assert [h["status"] for h in history["history"]] == ["firing"]
+            log = (await client.get(f"/api/v1/tenants/{tenant}/alerts/notifications")).json()
+            states = sorted(n["state"] for n in log["notifications"])
+            assert "delivered" in states and "hush" not in json.dumps(log)
+            exported = await client.get(f"/api/v1/tenants/{tenant}/alerts/export?format=kubernetes")
+            assert exported.status_code == 200 and "PrometheusRule" in exported.text
+    finally:
+        await receiver.stop()

@@ -1,0 +1,104 @@
+"""The alerts service in-process over real NATS: rpc, default rules from `tenant.sized`,
+metric batches from the durable consumer, `alert.firing` events and webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import nats
+import pytest
+
+from services.alerts.app import build
+from shared import subjects
+from shared.bus import MSG_ID_HEADER
+from shared.modes import Mode
+from shared.settings import Settings
+from tests.integration.alerts.receivers import WebhookReceiver
+
+pytestmark = pytest.mark.integration
+MODE = Mode.demo
+
+
+@pytest.fixture(scope="module")
+async def service(alert_settings: Settings):
+    runtime = build(alert_settings, tick_s=0.2)
+    await runtime.start()
+    client = await nats.connect(alert_settings.nats_url)
+    yield client
+    await client.close()
+    await runtime.stop()
+
+
+async def rpc(client, query: str, request: dict) -> dict:
+    reply = await client.request(
+        subjects.rpc(MODE, "alerts", query), json.dumps(request).encode(), timeout=5
+    )
+    return json.loads(reply.data)
+
+
+async def publish(client, subject: str, body: dict, msg_id: str) -> None:
+    js = client.jetstream()
+    await js.publish(subject, json.dumps(body).encode(), headers={MSG_ID_HEADER: msg_id})
+
+
+async def test_sized_tenant_gets_default_rules_from_its_thresholds(service) -> None:
+    tenant = f"t-{uuid4().hex[:8]}"
+    thresholds = {
+        "cpu_percent": 75.0,
+        "memory_percent": 80.0,
+        "gpu_percent": 85.0,
+        "disk_percent": 90.0,
+        "response_time_ms": 200.0,
+    }
+    body = {"tenant_id": tenant, "revision": 1, "sizing": {"alert_thresholds": thresholds}}
+    await publish(service, subjects.event(MODE, tenant, "tenant", "sized"), body, uuid4().hex)
+    for _ in range(50):
+        listed = await rpc(service, "rules", {"op": "list", "tenant_id": tenant})
+        if listed["data"]["total_count"] == 5:
+            break
+        await asyncio.sleep(0.1)
+    rules = {r["alert_name"]: r for r in listed["data"]["rules"]}
+    assert rules["default_high_cpu_usage"]["condition"] == "cpu_usage > 75"
+    assert rules["default_slow_responses"]["condition"] == "response_time > 200"
+    assert all(r["default"] for r in rules.values())
+
+
+async def test_metric_batch_above_threshold_fires_event_and_webhook(service) -> None:
+    tenant = f"t-{uuid4().hex[:8]}"
+    receiver = await WebhookReceiver().start()
+    events = await service.subscribe(subjects.event(MODE, tenant, "alert", "*"))
+    try:
+        created = await rpc(
+            service,
+            "rules",
+            {
+                "op": "create",
+                "tenant_id": tenant,
+                "body": {
+                    "alert_name": "high_cpu_usage",
+                    "condition": "cpu_usage > 80",
+                    "duration": "0s",
+                    "actions": [{"type": "webhook", "url": receiver.url, "method": "POST"}],
+                },
+            },
+        )
+        assert created["status"] == 201
+        batch = {
+            "tenant_id": tenant,
+            "batch_id": uuid4().hex,
+            "samples": [
+                {"name": "cpu_usage", "value": 95.0, "timestamp": datetime.now(UTC).isoformat()}
+            ],
+        }
+        await publish(service, subjects.metrics(MODE, tenant), batch, batch["batch_id"])
+        event = await events.next_msg(timeout=10)
+        assert event.subject.endswith(".alert.firing")
+        assert json.loads(event.data)["alert_name"] == "high_cpu_usage"
+        delivered = await receiver.wait_for(1)
+        assert json.loads(delivered[0].body)["status"] == "firing"
+    finally:
+        await events.unsubscribe()
+        await receiver.stop()
