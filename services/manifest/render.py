@@ -99,11 +99,9 @@ def content_hash(objects: list[Obj]) -> str:
     return hashlib.sha256(_canonical_json(canonical)).hexdigest()
 
 
-class _ManifestDumper(yaml.SafeDumper):
-    """Block style, lists indented under their key as kubectl prints them."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
+# libyaml's emitter: about five times faster than the pure-Python one for a large tenant. It
+# writes lists flush with their key, which kubectl and every YAML parser read the same way.
+_ManifestDumper = yaml.CSafeDumper
 
 
 def to_yaml(objects: list[Obj]) -> str:
