@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     rpc_timeout_seconds: float = 5.0
     create_wait_seconds: float = 10.0
     cors_origins: list[str] = Field(default_factory=list)
+    # A tenant command stored but not answered after this long is sent again (same dedupe id).
+    reconcile_after_seconds: float = 10.0
+    reconcile_interval_seconds: float = 15.0
 
     # Every service.
     service_name: str = "ecp"

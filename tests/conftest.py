@@ -50,6 +50,8 @@ def settings_env(servers: Servers, database_urls: dict[str, str]) -> dict[str, s
         "ECP_ROLLOUT_SECONDS_PER_REPLICA": "0",
         "ECP_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1", "localhost"]',
         "ECP_CREATE_WAIT_SECONDS": "20",
+        "ECP_RECONCILE_AFTER_SECONDS": "2",
+        "ECP_RECONCILE_INTERVAL_SECONDS": "1",
     }
 
 

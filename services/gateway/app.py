@@ -23,6 +23,7 @@ from services.gateway.deps import Gateway
 from services.gateway.errors import install_error_handlers
 from services.gateway.events import BusEvent, EventHub
 from services.gateway.projection import apply_event
+from services.gateway.reconcile import Reconciler
 from shared import subjects
 from shared.batches import batch_consumer
 from shared.logging import correlation_id, new_correlation_id
@@ -85,6 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime("gateway", Path(__file__).parent / "migrations", settings)
     gateway = Gateway(runtime=runtime, hub=EventHub())
     register_event_handlers(gateway)
+    reconciler = Reconciler(gateway)
+    runtime.on_start.append(reconciler.start)
+    runtime.on_stop.append(reconciler.stop)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

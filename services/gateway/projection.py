@@ -9,6 +9,7 @@ from typing import Any
 from services.gateway.store import TenantRow
 
 # Deployment events move the status; each carries the revision it deployed.
+SETTLING_EVENTS = {"tenant.sized", "tenant.rejected", "tenant.deleted"}
 DEPLOYMENT_STATUS = {
     "deployment.started": "deploying",
     "deployment.progress": "deploying",
@@ -21,6 +22,19 @@ DEPLOYMENT_STATUS = {
 def apply_event(row: TenantRow, event: str, data: dict[str, Any]) -> bool:
     """Apply one event to the tenant's row; True when the row changed."""
     revision = int(data.get("revision", 0))
+    settled = event in SETTLING_EVENTS and revision > row.settled_revision
+    if settled:
+        # The calculator answered this revision: nothing is left to send again.
+        row.settled_revision = revision
+        if revision >= row.revision:
+            row.requested_spec = None
+    changed = _apply(row, event, data, revision)
+    if changed or settled:
+        row.updated_at = datetime.now(UTC)
+    return changed or settled
+
+
+def _apply(row: TenantRow, event: str, data: dict[str, Any], revision: int) -> bool:
     now = datetime.now(UTC)
     if event == "tenant.sized":
         if revision <= row.sized_revision:
@@ -63,5 +77,4 @@ def apply_event(row: TenantRow, event: str, data: dict[str, Any]) -> bool:
             row.last_error = str(data.get("reason", ""))
     else:
         return False
-    row.updated_at = now
     return True

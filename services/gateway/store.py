@@ -33,6 +33,11 @@ class TenantRow(SQLModel, table=True):
     gpu_type: str | None = None
     revision: int
     sized_revision: int = 0
+    # The highest revision the calculator has answered (sized, rejected or deleted).
+    settled_revision: int = 0
+    requested_spec: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSONB, nullable=True)
+    )
     status_revision: int = 0
     last_error: str | None = None
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -120,6 +120,7 @@ async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, 
         row.cpu_limit = row.memory_limit = row.storage_limit = row.gpu_type = None
         row.gpu_limit = None
         row.spec = spec.model_dump(mode="json")
+        row.requested_spec = row.spec
         row.service_requirements = spec.service_requirements.model_dump()
         row.sla_target = spec.sla_target.model_dump(mode="json", exclude_none=True)
         row.created_at = row.updated_at = now
@@ -207,8 +208,9 @@ async def update_tenant(
         if row.status == "deleting":
             raise Problem(409, "TENANT_DELETING", f"tenant {tenant_id!r} is being deleted")
         changes = body.model_dump(exclude_unset=True, mode="json")
-        spec = TenantSpec.model_validate({**row.spec, **changes})
+        spec = TenantSpec.model_validate({**(row.requested_spec or row.spec), **changes})
         row.revision += 1
+        row.requested_spec = spec.model_dump(mode="json")
         row.updated_at = datetime.now(UTC)
         revision = row.revision
         await session.commit()
