@@ -70,15 +70,17 @@ def test_bigger_tenants_serve_more_requests():
     small = DemoTenant("acme", running=True, cpu_millicores=2000)
     large = DemoTenant("acme", running=True, cpu_millicores=40000)
     at = kst(15)
-    assert demo_metrics(large, at, 1, 42, 15)["request_count"] > 10 * demo_metrics(
-        small, at, 1, 42, 15
-    )["request_count"]
+    assert (
+        demo_metrics(large, at, 1, 42, 15)["request_count"]
+        > 10 * demo_metrics(small, at, 1, 42, 15)["request_count"]
+    )
 
 
 def test_a_tenant_without_gpus_shows_no_gpu_use():
-    assert demo_metrics(DemoTenant("acme", running=True, gpus=0), kst(15), 1, 42, 15)[
-        "gpu_usage"
-    ] == 0.0
+    assert (
+        demo_metrics(DemoTenant("acme", running=True, gpus=0), kst(15), 1, 42, 15)["gpu_usage"]
+        == 0.0
+    )
 
 
 def test_busy_hours_use_more_cpu_than_quiet_ones():

@@ -116,3 +116,16 @@ def test_prometheus_gauges_carry_tenant_and_mode_and_forget_quiet_tenants():
     ]
     hub.latest[(Mode.demo, "acme")].seen -= 3601
     assert list(hub.gauges()) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "not json",
+        "[1, 2]",
+        '{"action": "unsubscribe", "metrics": ["cpu"]}',
+        '{"action": "subscribe"}',
+    ],
+)
+def test_other_client_messages_leave_the_subscription_as_it_is(message):
+    assert wanted_names(message) is None

@@ -1,0 +1,215 @@
+"""Metrics in: the seed's POST (5 metrics a request) and the batch form, accepted and stored end to
+end, beside a raw pipeline measured in the same run (nats-py JetStream publish, then a pull
+consumer parsing the JSON and writing with asyncpg COPY, in one script)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+
+import aiohttp
+import asyncpg
+import nats
+
+from bench._harness import print_table, running_system
+
+SEED_REQUESTS = 12_000
+SEED_CONCURRENCY = 64
+BATCH_REQUESTS = 60
+BATCH_SAMPLES = 5_000  # per request: 20 tenants x 50 pods x 5 metrics
+BATCH_CONCURRENCY = 4
+TENANTS = 20
+DEMO = {"X-Demo-Mode": "true"}
+SEED_METRICS = {
+    "cpu_usage": 65.5,
+    "memory_usage": 78.2,
+    "gpu_usage": 85.0,
+    "request_count": 1250,
+    "response_time": 145.8,
+}
+
+
+def batch_message(tenant: str, samples: int) -> bytes:
+    now = datetime.now(UTC).isoformat()
+    return json.dumps(
+        {
+            "tenant_id": tenant,
+            "batch_id": uuid.uuid4().hex,
+            "source": "push",
+            "samples": [
+                {
+                    "name": "cpu_usage",
+                    "value": 1.0 * i,
+                    "timestamp": now,
+                    "labels": {"pod": f"p-{i % 50}", "service": "callbot"},
+                }
+                for i in range(samples)
+            ],
+        }
+    ).encode()
+
+
+async def raw_pipeline(nats_url: str, pg_url: str, messages: int, per_message: int) -> float:
+    """Samples/s of publish (acked, 1,000 in flight) + fetch + parse + COPY, one script."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    stream = f"BENCH_{uuid.uuid4().hex[:6].upper()}"
+    await js.add_stream(name=stream, subjects=[f"{stream}.>"])
+    conn = await asyncpg.connect(pg_url)
+    await conn.execute(
+        "CREATE TEMP TABLE raw_samples (tenant_id text, metric_name text, metric_value float8,"
+        " ts timestamptz, labels jsonb, batch_id text)"
+    )
+    payload = batch_message("raw", per_message)
+    started = time.perf_counter()
+    for first in range(0, messages, 1000):
+        await asyncio.gather(
+            *(js.publish(f"{stream}.raw", payload) for _ in range(min(1000, messages - first)))
+        )
+    sub = await js.pull_subscribe(f"{stream}.>", durable="raw")
+    stored = 0
+    while stored < messages:
+        fetched = await sub.fetch(500, timeout=5)
+        records = []
+        for msg in fetched:
+            body = json.loads(msg.data)
+            for s in body["samples"]:
+                records.append(
+                    (body["tenant_id"], s["name"], s["value"],
+                     datetime.fromisoformat(s["timestamp"]), json.dumps(s["labels"]),
+                     body["batch_id"])
+                )  # fmt: skip
+        await conn.copy_records_to_table("raw_samples", records=records)
+        await asyncio.gather(*(m.ack() for m in fetched))
+        stored += len(fetched)
+    elapsed = time.perf_counter() - started
+    await js.delete_stream(stream)
+    await conn.close()
+    await nc.close()
+    return messages * per_message / elapsed
+
+
+async def create_tenants(base_url: str) -> list[str]:
+    tenants = [f"bench-{uuid.uuid4().hex[:6]}" for _ in range(TENANTS)]
+    async with aiohttp.ClientSession(base_url) as http:
+        for tenant in tenants:
+            body = {"tenant_id": tenant, "name": tenant, "service_requirements": {"chatbot": 5}}
+            async with http.post("/api/v1/tenants/", json=body, headers=DEMO) as reply:
+                assert reply.status in (201, 202), await reply.text()
+    return tenants
+
+
+async def stored_count(pg_url: str, tenants: list[str]) -> int:
+    conn = await asyncpg.connect(pg_url)
+    try:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM monitor.monitoring_data WHERE tenant_id = ANY($1)"
+                " AND source = 'push'",
+                tenants,
+            )
+        )
+    finally:
+        await conn.close()
+
+
+async def wait_stored(
+    pg_url: str, tenants: list[str], expected: int, timeout: float = 120
+) -> float:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if await stored_count(pg_url, tenants) >= expected:
+            return time.perf_counter()
+        await asyncio.sleep(0.25)
+    raise RuntimeError(f"only {await stored_count(pg_url, tenants)} of {expected} stored")
+
+
+async def run_posts(base_url: str, bodies: list[tuple[str, bytes]], concurrency: int) -> float:
+    """Sends every (path, body) with `concurrency` keep-alive connections; seconds taken."""
+    queue = list(reversed(bodies))
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    headers = {**DEMO, "Content-Type": "application/json"}
+    async with aiohttp.ClientSession(base_url, connector=connector) as http:
+
+        async def worker() -> None:
+            while queue:
+                path, body = queue.pop()
+                async with http.post(path, data=body, headers=headers) as reply:
+                    if reply.status != 202:
+                        raise RuntimeError(f"{reply.status}: {await reply.text()}")
+                    await reply.read()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
+async def seed_form(base_url: str, pg_url: str, tenants: list[str]) -> tuple[float, float]:
+    bodies = [
+        (f"/api/v1/tenants/{tenants[i % len(tenants)]}/monitoring",
+         json.dumps({"timestamp": datetime.utcnow().isoformat(), "metrics": SEED_METRICS}).encode())
+        for i in range(SEED_REQUESTS)
+    ]  # fmt: skip
+    started = time.perf_counter()
+    sending = await run_posts(base_url, bodies, SEED_CONCURRENCY)
+    done = await wait_stored(pg_url, tenants, SEED_REQUESTS * len(SEED_METRICS))
+    return SEED_REQUESTS / sending, SEED_REQUESTS * len(SEED_METRICS) / (done - started)
+
+
+async def batch_form(base_url: str, pg_url: str, tenants: list[str]) -> tuple[float, float]:
+    def body() -> bytes:
+        now = datetime.now(UTC).isoformat()
+        pods = BATCH_SAMPLES // len(tenants) // len(SEED_METRICS)
+        return json.dumps(
+            {"samples": [
+                {"tenant_id": t, "name": n, "value": v, "timestamp": now,
+                 "labels": {"pod": f"callbot-{p}", "service": "callbot"}}
+                for t in tenants for p in range(pods) for n, v in SEED_METRICS.items()
+            ]}
+        ).encode()  # fmt: skip
+
+    bodies = [("/api/v1/monitoring/batch", body()) for _ in range(BATCH_REQUESTS)]
+    before = await stored_count(pg_url, tenants)
+    started = time.perf_counter()
+    sending = await run_posts(base_url, bodies, BATCH_CONCURRENCY)
+    done = await wait_stored(pg_url, tenants, before + BATCH_REQUESTS * BATCH_SAMPLES)
+    total = BATCH_REQUESTS * BATCH_SAMPLES
+    return total / sending, total / (done - started)
+
+
+def main() -> None:
+    with running_system(ECP_DEMO_METRICS_ENABLED="false") as (system, servers, urls):
+        raw_small = asyncio.run(raw_pipeline(servers.nats_url, urls["demo"], 20_000, 5))
+        per_tenant = BATCH_SAMPLES // TENANTS  # the gateway publishes one message per tenant
+        raw_large = asyncio.run(raw_pipeline(servers.nats_url, urls["demo"], 2_000, per_tenant))
+        tenants = asyncio.run(create_tenants(system.base_url))
+        posts, seed_e2e = asyncio.run(seed_form(system.base_url, urls["demo"], tenants))
+        batch_accepted, batch_e2e = asyncio.run(batch_form(system.base_url, urls["demo"], tenants))
+    print_table(
+        f"Metrics in: {SEED_REQUESTS} seed POSTs ({SEED_CONCURRENCY} connections), "
+        f"{BATCH_REQUESTS} batch POSTs of {BATCH_SAMPLES} samples ({BATCH_CONCURRENCY} connections)",
+        [
+            ("seed form: POSTs/s accepted", f"{posts:,.0f}/s", "-", "-"),
+            (
+                "seed form: samples/s stored end to end",
+                f"{seed_e2e:,.0f}/s",
+                f"{raw_small:,.0f}/s raw (5-sample msgs)",
+                f"{seed_e2e / raw_small:.2f}",
+            ),
+            ("batch form: samples/s accepted", f"{batch_accepted:,.0f}/s", "-", "-"),
+            (
+                "batch form: samples/s stored end to end",
+                f"{batch_e2e:,.0f}/s",
+                f"{raw_large:,.0f}/s raw ({BATCH_SAMPLES // TENANTS}-sample msgs)",
+                f"{batch_e2e / raw_large:.2f}",
+            ),
+        ],
+    )
+    print("targets: 25,000 samples/s seed form; 100,000 samples/s and >= 0.5 of raw, batch form")
+
+
+if __name__ == "__main__":
+    main()

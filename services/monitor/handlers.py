@@ -1,0 +1,269 @@
+"""Samples in (batched COPY), queries answered, demo tenants followed from their events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from faststream.nats import NatsBroker, NatsMessage
+from nats.aio.msg import Msg
+from prometheus_client import Counter
+from pydantic import ValidationError
+
+from services.monitor import store
+from services.monitor.buckets import resolution_for
+from services.monitor.consumer import BatchConsumer
+from services.monitor.partitions import partition_of, retention_cutoff
+from services.monitor.store import SampleStore, Window
+from shared import subjects
+from shared.bus import (
+    DEAD_LETTER_ERROR_HEADER,
+    DEAD_LETTER_SUBJECT_HEADER,
+    MSG_ID_HEADER,
+    durable_subscriber,
+    retry_delay,
+)
+from shared.contracts.metrics import MetricBatch
+from shared.contracts.monitoring import MonitoringQuery, metric_names_for
+from shared.db import Databases
+from shared.modes import Mode
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SAMPLES_STORED = Counter(
+    "ecp_monitor_samples_stored_total", "Samples written to the database", ["mode", "source"]
+)
+BATCHES_DUPLICATE = Counter(
+    "ecp_monitor_batches_duplicate_total", "Redelivered batches skipped (already stored)", ["mode"]
+)
+BATCHES_INVALID = Counter(
+    "ecp_monitor_batches_invalid_total", "Metric messages that are not a MetricBatch", ["mode"]
+)
+CONNECTION_ERRORS = (OSError, ConnectionError, asyncpg.PostgresConnectionError, TimeoutError)
+
+
+def sample_stores(settings: Settings) -> dict[Mode, SampleStore]:
+    urls = {Mode.prod: settings.database_url, Mode.demo: settings.demo_database_url}
+    return {mode: SampleStore(url) for mode, url in urls.items()}
+
+
+class MetricsIngest:
+    """One mode's metric messages, many at a time, stored with one COPY, acked after commit."""
+
+    def __init__(
+        self, broker: NatsBroker, samples: SampleStore, settings: Settings, mode: Mode
+    ) -> None:
+        self.broker, self.samples, self.settings, self.mode = broker, samples, settings, mode
+
+    async def handle(self, raw: list[Msg]) -> None:
+        batches: list[MetricBatch] = []
+        for one in raw:
+            try:
+                batches.append(MetricBatch.model_validate_json(one.data))
+            except ValidationError as error:
+                await self.dead_letter(one, error)
+        if not batches:
+            return
+        now = datetime.now(UTC)
+        cutoff = retention_cutoff(now, self.settings.metrics_retention_days)
+        horizon = now + timedelta(days=max(1, self.settings.metrics_partitions_ahead_days))
+        days = {
+            partition_of(s.timestamp)
+            for b in batches
+            for s in b.samples
+            if cutoff <= s.timestamp < horizon
+        }
+        attempt = 0
+        while True:
+            try:
+                await self.samples.ensure_partitions(days)
+                result = await self.samples.ingest(batches, cutoff)
+                break
+            except CONNECTION_ERRORS as error:
+                # The database is away: every batch would fail, so wait here (keeping the
+                # messages ours) instead of burning their delivery count.
+                attempt += 1
+                log.warning("database unreachable, retrying", extra={"error": repr(error)})
+                await asyncio.gather(*(m.in_progress() for m in raw))
+                await asyncio.sleep(retry_delay(min(attempt, 6), self.settings))
+        for batch in batches:
+            SAMPLES_STORED.labels(self.mode.value, batch.source).inc(len(batch.samples))
+        if result.duplicates:
+            BATCHES_DUPLICATE.labels(self.mode.value).inc(result.duplicates)
+
+    async def dead_letter(self, one: Msg, error: ValidationError) -> None:
+        BATCHES_INVALID.labels(self.mode.value).inc()
+        log.error("invalid metric message dead-lettered", extra={"subject": one.subject})
+        await self.broker.publish(
+            one.data,
+            subjects.dead_letter(self.mode, "monitor"),
+            headers={
+                MSG_ID_HEADER: f"dlq:monitor:{(one.headers or {}).get(MSG_ID_HEADER, id(one))}",
+                DEAD_LETTER_SUBJECT_HEADER: one.subject,
+                DEAD_LETTER_ERROR_HEADER: repr(error)[:500],
+            },
+            stream=subjects.stream_name(self.mode, "dlq"),
+        )
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(value, 6)
+
+
+async def answer_query(
+    samples: SampleStore, query: MonitoringQuery, settings: Settings, now: datetime | None = None
+) -> dict[str, Any]:
+    """Raw points for a window up to an hour, time buckets (avg, min, max, p95) above."""
+    until = now or datetime.now(UTC)
+    hours = min(query.hours, settings.metrics_retention_days * 24.0)
+    since = until - timedelta(hours=hours)
+    names = metric_names_for(query.metric_type) if query.metric_type else None
+    resolution = resolution_for(hours * 3600)
+    window = Window(since, until, names, query.source)
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    truncated = False
+    if resolution.bucket_seconds is None:
+        rows = await samples.raw_points(query.tenant_id, window, query.max_points)
+        truncated = len(rows) >= query.max_points
+        for row in rows:
+            point: dict[str, Any] = {
+                "timestamp": row["timestamp"].isoformat(),
+                "value": _number(row["metric_value"]),
+                "source": row["source"],
+            }
+            if row["labels"]:
+                point["labels"] = json.loads(row["labels"])
+            series[row["metric_name"]].append(point)
+        sample_count = len(rows)
+    else:
+        rows = await samples.buckets(query.tenant_id, window, resolution.bucket_seconds)
+        for row in rows:
+            series[row["metric_name"]].append(
+                {
+                    "timestamp": row["bucket"].isoformat(),
+                    "avg": _number(row["avg"]),
+                    "min": _number(row["min"]),
+                    "max": _number(row["max"]),
+                    "p95": _number(row["p95"]),
+                    "count": row["count"],
+                }
+            )
+        sample_count = sum(row["count"] for row in rows)
+    return {
+        "tenant_id": query.tenant_id,
+        "metric_type": query.metric_type,
+        "source": query.source,
+        "metric_names": sorted(series),
+        "hours": hours,
+        "from": since.isoformat(),
+        "to": until.isoformat(),
+        "resolution": resolution.name,
+        "bucket_seconds": resolution.bucket_seconds,
+        "points": sum(len(points) for points in series.values()),
+        "sample_count": sample_count,
+        "truncated": truncated,
+        "metrics": dict(series),
+    }
+
+
+class Queries:
+    def __init__(self, samples: SampleStore, settings: Settings) -> None:
+        self.samples, self.settings = samples, settings
+
+    async def handle(self, msg: NatsMessage) -> dict[str, Any]:
+        # Parsed by hand: the gateway's request carries no content type to decode by.
+        try:
+            query = MonitoringQuery.model_validate_json(msg.body)
+        except ValidationError as error:
+            return {"ok": False, "code": "INVALID_QUERY", "reason": str(error)[:300]}
+        try:
+            return {"ok": True, **await answer_query(self.samples, query, self.settings)}
+        except Exception as error:
+            log.exception("monitoring query failed")
+            return {"ok": False, "code": "QUERY_FAILED", "reason": type(error).__name__}
+
+
+def _gpu_count(sizing: dict[str, Any]) -> int:
+    return sum(int(role.get("gpus", 0)) for role in sizing.get("gpus", []))
+
+
+# Whether something runs after each deployment outcome.
+RUNNING_AFTER = {
+    "deployment.succeeded": True,
+    "deployment.rolled-back": True,
+    "deployment.failed": False,
+}
+
+
+class DemoTenants:
+    """Keeps `monitor.demo_tenants` in step with the demo mode's tenant and deployment events."""
+
+    def __init__(self, db: Databases) -> None:
+        self.db = db
+
+    async def handle(self, body: dict[str, Any], msg: NatsMessage) -> None:
+        subject = msg.raw_message.subject
+        name = subjects.event_name_of(subject)
+        tenant_id = subjects.tenant_of(subject)
+        revision = int(body.get("revision", 0))
+        if name not in ("tenant.sized", "tenant.deleted", *RUNNING_AFTER):
+            return
+        async with self.db.session(Mode.demo) as session:
+            if name == "tenant.deleted":
+                await store.forget_demo_tenant(session, tenant_id)
+                await session.commit()
+                return
+            row = await store.demo_tenant(session, tenant_id, datetime.now(UTC))
+            if name == "tenant.sized":
+                if revision < row.sized_revision:
+                    return
+                sizing = body["sizing"]
+                row.sized_revision, row.preset = revision, sizing.get("preset")
+                row.cpu_millicores = int(sizing["total_requests"]["cpu_millicores"])
+                row.memory_mib = int(sizing["total_requests"]["memory_mib"])
+                row.gpus = _gpu_count(sizing)
+            else:
+                if revision < row.status_revision:
+                    return
+                row.status_revision = revision
+                row.running = RUNNING_AFTER[name]
+            row.updated_at = datetime.now(UTC)
+            await session.commit()
+
+
+def register(
+    broker: NatsBroker, db: Databases, samples: dict[Mode, SampleStore], settings: Settings
+) -> list[BatchConsumer]:
+    """Subscribes the rpc and the event handlers; returns the sample consumers to start."""
+    consumers = [
+        BatchConsumer(
+            settings,
+            subject=subjects.metrics(mode, subjects.ANY),
+            stream=subjects.stream_name(mode, "metrics"),
+            durable=f"monitor-{mode}-samples",
+            batch_size=settings.metrics_batch_size,
+            handle=MetricsIngest(broker, samples[mode], settings, mode).handle,
+        )
+        for mode in Mode
+    ]
+    for mode in Mode:
+        broker.subscriber(subjects.rpc(mode, "monitor", "query"), queue="monitor")(
+            Queries(samples[mode], settings).handle
+        )
+
+    durable_subscriber(
+        broker,
+        settings,
+        subject=subjects.all_events(Mode.demo),
+        stream=subjects.stream_name(Mode.demo, "evt"),
+        durable="monitor-demo-tenants",
+        batch_size=50,
+    )(DemoTenants(db).handle)
+    return consumers

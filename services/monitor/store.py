@@ -1,0 +1,276 @@
+"""The monitor's tables (schema `monitor`): samples partitioned by day, the batches already stored,
+and the demo tenants the generator follows.
+
+Samples go in with asyncpg `COPY` on a small pool per mode (SQLAlchemy adds nothing there); a
+batch id is recorded in the same transaction, so a redelivered batch is skipped, never stored twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Column, DateTime, delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+from services.monitor.partitions import TABLE, DayPartition, day_of_partition_name
+from shared.contracts.metrics import MetricBatch
+from shared.contracts.monitoring import family_of
+
+SCHEMA = "monitor"
+COLUMNS = (
+    "tenant_id",
+    "metric_type",
+    "metric_name",
+    "metric_value",
+    "timestamp",
+    "labels",
+    "source",
+    "batch_id",
+)
+PARTITION_LOCK = "monitor.partitions"
+
+
+class DemoTenantRow(SQLModel, table=True):
+    """A demo tenant as the generator sees it: its size, and whether a deployment runs."""
+
+    __tablename__ = "demo_tenants"
+    __table_args__ = {"schema": SCHEMA}
+
+    tenant_id: str = Field(primary_key=True, max_length=63)
+    running: bool = False
+    preset: str | None = None
+    cpu_millicores: int = 0
+    memory_mib: int = 0
+    gpus: int = 0
+    sized_revision: int = 0
+    status_revision: int = 0
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+async def demo_tenant(session: AsyncSession, tenant_id: str, now: datetime) -> DemoTenantRow:
+    """The tenant's row, created if new, locked for this transaction (events of one tenant may
+    be handled at the same time)."""
+    await session.execute(
+        insert(DemoTenantRow)
+        .values(
+            tenant_id=tenant_id,
+            running=False,
+            cpu_millicores=0,
+            memory_mib=0,
+            gpus=0,
+            sized_revision=0,
+            status_revision=0,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    statement = select(DemoTenantRow).where(col(DemoTenantRow.tenant_id) == tenant_id)
+    return (await session.execute(statement.with_for_update())).scalar_one()
+
+
+async def forget_demo_tenant(session: AsyncSession, tenant_id: str) -> None:
+    await session.execute(delete(DemoTenantRow).where(col(DemoTenantRow.tenant_id) == tenant_id))
+
+
+async def demo_tenants(session: AsyncSession) -> list[DemoTenantRow]:
+    statement = select(DemoTenantRow).order_by(col(DemoTenantRow.tenant_id))
+    return list((await session.execute(statement)).scalars())
+
+
+def plain_postgres_url(url: str) -> str:
+    """asyncpg wants `postgresql://`; settings may name a SQLAlchemy driver."""
+    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg2://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    batches: int  # new batches stored
+    duplicates: int  # batches stored before (redelivery, replay)
+    rows: int
+
+
+def sample_records(batch: MetricBatch, cutoff: datetime) -> list[tuple[Any, ...]]:
+    labels_cache: dict[int, str | None] = {}
+    records = []
+    for sample in batch.samples:
+        if sample.timestamp < cutoff:
+            continue  # older than retention: its partition is gone or about to go
+        key = id(sample.labels)
+        if key not in labels_cache:
+            labels_cache[key] = json.dumps(sample.labels) if sample.labels else None
+        records.append(
+            (
+                batch.tenant_id,
+                family_of(sample.name),
+                sample.name,
+                sample.value,
+                sample.timestamp,
+                labels_cache[key],
+                batch.source,
+                batch.batch_id,
+            )
+        )
+    return records
+
+
+@dataclass(frozen=True)
+class Window:
+    """What a query selects besides the tenant: a time range, maybe some names, maybe a source."""
+
+    since: datetime
+    until: datetime
+    names: list[str] | None = None
+    source: str | None = None
+
+    def filters(self, first: int) -> tuple[str, list[Any]]:
+        """SQL conditions with parameters numbered from `first`, and their values."""
+        sql, args = "", list[Any]()
+        if self.names:
+            sql += f" AND metric_name = ANY(${first + len(args)}::text[])"
+            args.append(self.names)
+        if self.source:
+            sql += f" AND source = ${first + len(args)}"
+            args.append(self.source)
+        return sql, args
+
+
+class SampleStore:
+    """Samples of one mode's database."""
+
+    def __init__(self, url: str, max_connections: int = 4) -> None:
+        self.url = plain_postgres_url(url)
+        self.max_connections = max_connections
+        self._pool: asyncpg.Pool | None = None
+        self.known_partitions: set[DayPartition] = set()
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            self._pool = await asyncpg.create_pool(
+                self.url, min_size=1, max_size=self.max_connections
+            )
+        return self._pool
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def existing_partitions(self) -> list[DayPartition]:
+        rows = await (await self.pool()).fetch(
+            """SELECT c.relname FROM pg_inherits i
+               JOIN pg_class c ON c.oid = i.inhrelid
+               JOIN pg_class p ON p.oid = i.inhparent
+               JOIN pg_namespace n ON n.oid = p.relnamespace
+               WHERE n.nspname = $1 AND p.relname = $2""",
+            SCHEMA,
+            TABLE,
+        )
+        days = (day_of_partition_name(row["relname"]) for row in rows)
+        found = sorted(DayPartition(day) for day in days if day is not None)
+        self.known_partitions = set(found)
+        return found
+
+    async def ensure_partitions(self, wanted: Iterable[DayPartition]) -> list[DayPartition]:
+        """Create the partitions not known to exist; replicas serialise on an advisory lock."""
+        missing = sorted(set(wanted) - self.known_partitions)
+        if not missing:
+            return []
+        async with (await self.pool()).acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", PARTITION_LOCK)
+            for part in missing:
+                await conn.execute(
+                    f'CREATE TABLE IF NOT EXISTS {SCHEMA}."{part.name}" PARTITION OF '
+                    f"{SCHEMA}.{TABLE} FOR VALUES FROM ('{part.start.isoformat()}') "
+                    f"TO ('{part.end.isoformat()}')"
+                )
+        self.known_partitions.update(missing)
+        return missing
+
+    async def drop_partitions(self, expired: Sequence[DayPartition]) -> None:
+        async with (await self.pool()).acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", PARTITION_LOCK)
+            for part in expired:
+                await conn.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{part.name}"')
+        self.known_partitions.difference_update(expired)
+
+    async def ingest(self, batches: Sequence[MetricBatch], cutoff: datetime) -> IngestResult:
+        """Store the batches not stored before, in one transaction with their batch ids."""
+        async with (await self.pool()).acquire() as conn, conn.transaction():
+            fresh = {
+                row["batch_id"]
+                for row in await conn.fetch(
+                    f"INSERT INTO {SCHEMA}.ingested_batches (batch_id) "
+                    "SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING batch_id",
+                    [batch.batch_id for batch in batches],
+                )
+            }
+            records: list[tuple[Any, ...]] = []
+            stored = 0
+            for batch in batches:
+                if batch.batch_id in fresh:
+                    fresh.discard(batch.batch_id)  # the same batch twice in one fetch
+                    records.extend(sample_records(batch, cutoff))
+                    stored += 1
+            if records:
+                await conn.copy_records_to_table(
+                    TABLE, schema_name=SCHEMA, columns=COLUMNS, records=records
+                )
+        return IngestResult(stored, len(batches) - stored, len(records))
+
+    async def forget_batches(self, before: datetime) -> int:
+        """Batch ids older than any possible redelivery are no longer needed."""
+        status = await (await self.pool()).execute(
+            f"DELETE FROM {SCHEMA}.ingested_batches WHERE ingested_at < $1", before
+        )
+        return int(status.split()[-1])
+
+    async def raw_points(self, tenant_id: str, window: Window, limit: int) -> list[asyncpg.Record]:
+        """The newest `limit` samples of the window, oldest first."""
+        filters, args = window.filters(first=5)
+        rows = await (await self.pool()).fetch(
+            f"""SELECT metric_name, "timestamp", metric_value, labels, source
+                FROM {SCHEMA}.{TABLE}
+                WHERE tenant_id = $1 AND "timestamp" >= $2 AND "timestamp" <= $3 {filters}
+                ORDER BY "timestamp" DESC, metric_name LIMIT $4""",
+            tenant_id,
+            window.since,
+            window.until,
+            limit,
+            *args,
+        )
+        return list(reversed(rows))
+
+    async def buckets(
+        self, tenant_id: str, window: Window, bucket_seconds: int
+    ) -> list[asyncpg.Record]:
+        filters, args = window.filters(first=5)
+        return list(
+            await (await self.pool()).fetch(
+                f"""SELECT metric_name,
+                       date_bin(make_interval(secs => $4), "timestamp",
+                                TIMESTAMPTZ '2000-01-01 00:00+00') AS bucket,
+                       avg(metric_value) AS avg, min(metric_value) AS min,
+                       max(metric_value) AS max,
+                       percentile_cont(0.95) WITHIN GROUP (ORDER BY metric_value) AS p95,
+                       count(*) AS count
+                    FROM {SCHEMA}.{TABLE}
+                    WHERE tenant_id = $1 AND "timestamp" >= $2 AND "timestamp" <= $3
+                      {filters}
+                    GROUP BY 1, 2 ORDER BY 1, 2""",
+                tenant_id,
+                window.since,
+                window.until,
+                float(bucket_seconds),
+                *args,
+            )
+        )

@@ -1,0 +1,126 @@
+"""Samples from the metrics stream to the database and back through `monitor.query`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from shared.contracts.metrics import MetricBatch, Sample
+from shared.modes import Mode
+from tests.integration.monitor.conftest import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def tenant() -> str:
+    return f"t-{uuid4().hex[:8]}"
+
+
+def batch_of(tenant_id: str, values: dict[str, float], at: datetime | None = None) -> MetricBatch:
+    moment = at or datetime.now(UTC)
+    return MetricBatch(
+        tenant_id=tenant_id,
+        batch_id=f"test:{uuid4().hex}",
+        samples=[Sample(name=n, value=v, timestamp=moment) for n, v in values.items()],
+    )
+
+
+async def test_a_redelivered_batch_is_stored_once(publish_batch, ask):
+    tenant_id = tenant()
+    batch = batch_of(tenant_id, {"cpu_usage": 10.0, "memory_usage": 20.0})
+    # Different message ids get past the server's dedupe, as a replay would.
+    for attempt in range(3):
+        await publish_batch(Mode.demo, batch, msg_id=f"{batch.batch_id}:{attempt}")
+    marker = batch_of(tenant_id, {"cpu_usage": 99.0})
+    await publish_batch(Mode.demo, marker)
+
+    async def stored() -> bool:
+        answer = await ask(Mode.demo, tenant_id=tenant_id, metric_type="cpu")
+        return 99.0 in [p["value"] for p in answer["metrics"].get("cpu_usage", [])]
+
+    assert await eventually(stored)
+    answer = await ask(Mode.demo, tenant_id=tenant_id)
+    assert answer["points"] == 3  # two samples of the batch once, plus the marker
+
+
+async def test_demo_samples_never_reach_the_prod_database(publish_batch, ask, settings):
+    tenant_id = tenant()
+    await publish_batch(Mode.demo, batch_of(tenant_id, {"gpu_usage": 50.0}))
+
+    async def in_demo() -> int:
+        return int((await ask(Mode.demo, tenant_id=tenant_id))["points"])
+
+    assert await eventually(in_demo) == 1
+    assert (await ask(Mode.prod, tenant_id=tenant_id))["points"] == 0
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        rows = await conn.fetchval(
+            "SELECT count(*) FROM monitor.monitoring_data WHERE tenant_id = $1", tenant_id
+        )
+    finally:
+        await conn.close()
+    assert rows == 0
+
+
+async def test_metric_type_matches_short_and_seed_names(publish_batch, ask):
+    tenant_id = tenant()
+    await publish_batch(Mode.demo, batch_of(tenant_id, {"cpu": 1.0, "cpu_usage": 2.0, "x": 3.0}))
+
+    async def cpu_points() -> int:
+        return int((await ask(Mode.demo, tenant_id=tenant_id, metric_type="cpu"))["points"])
+
+    assert await eventually(lambda: _equals(cpu_points, 2))
+    by_seed_name = await ask(Mode.demo, tenant_id=tenant_id, metric_type="cpu_usage")
+    assert sorted(by_seed_name["metric_names"]) == ["cpu", "cpu_usage"]
+
+
+async def _equals(check, expected) -> bool:
+    return await check() == expected
+
+
+async def test_long_windows_answer_buckets_with_avg_max_p95(publish_batch, ask):
+    tenant_id = tenant()
+    # Ten samples inside one 5-minute bucket, two hours ago.
+    start = datetime.now(UTC) - timedelta(hours=2)
+    start = start.replace(minute=start.minute - start.minute % 5, second=0, microsecond=0)
+    batch = MetricBatch(
+        tenant_id=tenant_id,
+        batch_id=f"test:{uuid4().hex}",
+        samples=[
+            Sample(name="response_time", value=float(v), timestamp=start + timedelta(seconds=v))
+            for v in range(1, 11)
+        ],
+    )
+    await publish_batch(Mode.demo, batch)
+
+    async def bucketed() -> dict:
+        return await ask(Mode.demo, tenant_id=tenant_id, metric_type="response_time", hours=24)
+
+    assert await eventually(lambda: _has_points(bucketed))
+    answer = await bucketed()
+    assert (answer["resolution"], answer["bucket_seconds"]) == ("bucket", 300)
+    [bucket] = answer["metrics"]["response_time"]
+    assert bucket["timestamp"] == start.isoformat()
+    assert (bucket["avg"], bucket["min"], bucket["max"], bucket["count"]) == (5.5, 1, 10, 10)
+    assert bucket["p95"] == pytest.approx(9.55)
+    assert answer["sample_count"] == 10
+
+
+async def _has_points(check) -> bool:
+    return bool((await check())["points"])
+
+
+async def test_samples_older_than_retention_are_not_stored(publish_batch, ask, settings):
+    tenant_id = tenant()
+    old = datetime.now(UTC) - timedelta(days=settings.metrics_retention_days + 2)
+    await publish_batch(Mode.demo, batch_of(tenant_id, {"cpu_usage": 5.0}, at=old))
+    await publish_batch(Mode.demo, batch_of(tenant_id, {"cpu_usage": 6.0}))
+
+    async def answered() -> dict:
+        return await ask(Mode.demo, tenant_id=tenant_id, hours=24 * 60)
+
+    assert await eventually(lambda: _has_points(answered))
+    assert (await answered())["sample_count"] == 1
