@@ -24,8 +24,8 @@ from services.alerts.delivery import Delivery
 from services.alerts.engine import Clock, Evaluator
 from services.alerts.rules import RuleBody, RuleProblem, compile_rule, default_rule_bodies
 from shared import subjects
-from shared.batches import BatchHandler, batch_consumer
-from shared.bus import durable_subscriber, publish_event
+from shared.bus import publish_event
+from shared.consumers import BatchHandler, ReceivedMessage, batch_consumer, durable_subscriber
 from shared.contracts.alerts import AlertTransition
 from shared.contracts.metrics import MetricBatch
 from shared.modes import Mode
@@ -201,9 +201,9 @@ def metrics_handler(service: AlertsService, mode: Mode) -> BatchHandler:
 
 def tenant_event_handler(
     service: AlertsService, mode: Mode
-) -> Callable[[dict[str, Any], NatsMessage], Awaitable[None]]:
-    async def tenant_event(body: dict[str, Any], msg: NatsMessage) -> None:
-        await service.on_tenant_event(mode, msg.raw_message.subject, body)
+) -> Callable[[dict[str, Any], ReceivedMessage], Awaitable[None]]:
+    async def tenant_event(body: dict[str, Any], msg: ReceivedMessage) -> None:
+        await service.on_tenant_event(mode, msg.subject, body)
 
     return tenant_event
 
@@ -211,7 +211,6 @@ def tenant_event_handler(
 def register(service: AlertsService) -> None:
     runtime = service.runtime
     broker: NatsBroker = runtime.broker
-    settings = runtime.settings
     for mode in Mode:
         api = service.apis[mode]
         for query in RPC_QUERIES:
@@ -229,8 +228,7 @@ def register(service: AlertsService) -> None:
         )
         # One consumer for every tenant event, so a delete and a later re-sizing stay in order.
         durable_subscriber(
-            broker,
-            settings,
+            runtime,
             subject=subjects.event(mode, subjects.ANY, "tenant", "*"),
             stream=subjects.stream_name(mode, "evt"),
             durable=f"alerts-{mode}-tenant-events",

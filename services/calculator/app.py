@@ -14,5 +14,5 @@ def build(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or get_settings()
     catalogue = load_catalogue(settings.catalogue_path or default_catalogue_path())
     runtime = ServiceRuntime("calculator", Path(__file__).parent / "migrations", settings)
-    handlers.register(runtime.broker, runtime.db, settings, catalogue)
+    handlers.register(runtime, catalogue)
     return runtime

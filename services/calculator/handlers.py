@@ -6,13 +6,14 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 
 from services.calculator import store
 from services.calculator.catalogue import Catalogue
 from services.calculator.sizing import SizingError, size
 from shared import subjects
-from shared.bus import durable_subscriber, publish_event
+from shared.bus import publish_event
+from shared.consumers import ReceivedMessage, durable_subscriber
 from shared.contracts.sizing import EstimateReply, EstimateRequest, SizingRequest, TenantSized
 from shared.contracts.tenants import (
     CreateTenant,
@@ -25,7 +26,7 @@ from shared.contracts.tenants import (
 )
 from shared.db import Databases
 from shared.modes import Mode
-from shared.settings import Settings
+from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,8 @@ class TenantCommands:
     def __init__(self, broker: NatsBroker, db: Databases, catalogue: Catalogue, mode: Mode) -> None:
         self.broker, self.db, self.catalogue, self.mode = broker, db, catalogue, mode
 
-    async def handle(self, body: dict[str, Any], msg: NatsMessage) -> None:
-        verb = msg.raw_message.subject.rsplit(".", 1)[-1]
+    async def handle(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
+        verb = msg.subject.rsplit(".", 1)[-1]
         if verb in ("create", "update"):
             command = (CreateTenant if verb == "create" else UpdateTenant).model_validate(body)
             await self.size_and_store(command, must_exist=verb == "update")
@@ -140,12 +141,12 @@ class TenantCommands:
         )
 
 
-def register(broker: NatsBroker, db: Databases, settings: Settings, catalogue: Catalogue) -> None:
+def register(runtime: ServiceRuntime, catalogue: Catalogue) -> None:
+    broker = runtime.broker
     for mode in Mode:
-        commands = TenantCommands(broker, db, catalogue, mode)
+        commands = TenantCommands(broker, runtime.db, catalogue, mode)
         durable_subscriber(
-            broker,
-            settings,
+            runtime,
             subject=subjects.command(mode, subjects.ANY, "tenant", "*"),
             stream=subjects.stream_name(mode, "cmd"),
             durable=f"calculator-{mode}-tenant",

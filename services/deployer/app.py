@@ -16,7 +16,7 @@ def build(settings: Settings | None = None) -> ServiceRuntime:
     runtime = ServiceRuntime("deployer", Path(__file__).parent / "migrations", settings)
     demo = DemoTarget(runtime.db, settings)
     kube = KubeTarget(settings)
-    handlers.register(runtime.broker, runtime.db, settings, demo, kube)
+    handlers.register(runtime, demo, kube)
     # The cluster row must exist before the first placement locks it (after migrations ran).
     runtime.on_start.insert(0, demo.prepare)
     return runtime

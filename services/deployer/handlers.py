@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from faststream.nats import ConsumerConfig, JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker
 
 from services.deployer import store
 from services.deployer.demo_target import DemoTarget
@@ -18,12 +18,14 @@ from services.deployer.kube_target import KubeError, KubeTarget
 from services.deployer.policy import auto_deployment_id, auto_deploys, rollback_target
 from services.deployer.progress import Reporter, keep_alive
 from shared import subjects
+from shared.consumers import ReceivedMessage, durable_subscriber
 from shared.contracts.base import utc_now
 from shared.contracts.deployments import DeploymentState, DeployTenant, RollbackTenant
 from shared.contracts.manifests import ManifestRendered
 from shared.contracts.tenants import TenantDeleted
 from shared.db import Databases
 from shared.modes import Mode
+from shared.service import ServiceRuntime
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ class Deployer:
             if not self._users[tenant_id]:
                 del self._users[tenant_id], self._locks[tenant_id]
 
-    async def on_manifest(self, body: dict[str, Any], msg: NatsMessage) -> None:
+    async def on_manifest(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
         event = ManifestRendered.model_validate(body)
         tenant_id, revision = event.tenant_id, event.revision
         deployment_id = auto_deployment_id(tenant_id, revision, event.content_hash)
@@ -89,8 +91,8 @@ class Deployer:
                 return
             await self._deploy(tenant_id, deployment_id, revision, revision, "deploy", "auto", msg)
 
-    async def on_command(self, body: dict[str, Any], msg: NatsMessage) -> None:
-        verb = msg.raw_message.subject.rsplit(".", 1)[-1]
+    async def on_command(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
+        verb = msg.subject.rsplit(".", 1)[-1]
         if verb == "deploy":
             command = DeployTenant.model_validate(body)
             deployment_id = command.deployment_id or (
@@ -111,7 +113,7 @@ class Deployer:
         else:
             log.warning("unknown deployment command ignored", extra={"verb": verb})
 
-    async def _rollback(self, command: RollbackTenant, msg: NatsMessage) -> None:
+    async def _rollback(self, command: RollbackTenant, msg: ReceivedMessage) -> None:
         tenant_id = command.tenant_id
         deployment_id = command.deployment_id or (
             f"rollback-{tenant_id}-r{command.revision}-{command.occurred_at.timestamp():.0f}"
@@ -143,7 +145,7 @@ class Deployer:
         manifest_revision: int,
         kind: JobKind,
         reason: str,
-        msg: NatsMessage | None,
+        msg: ReceivedMessage | None,
     ) -> None:
         """Run one deployment to its end; a replay of a finished one only repeats its outcome."""
         reporter = Reporter(self.broker, self.mode, tenant_id, revision, deployment_id)
@@ -224,7 +226,7 @@ class Deployer:
         )
         await reporter.finished(state, outcome.reason, outcome.objects)
 
-    async def on_deleted(self, body: dict[str, Any], msg: NatsMessage) -> None:
+    async def on_deleted(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
         event = TenantDeleted.model_validate(body)
         tenant_id = event.tenant_id
         reporter = Reporter(
@@ -327,27 +329,15 @@ def _summary(row: store.DeploymentRow, detailed: bool = False) -> dict[str, Any]
     return summary
 
 
-def _durable(broker: NatsBroker, settings: Settings, subject: str, stream: str, name: str) -> Any:
-    """A durable pull consumer whose messages are handled concurrently (different tenants in
-    parallel), with the same delivery rules as `shared.bus.durable_subscriber`."""
-    return broker.subscriber(
-        subject,
-        stream=JStream(stream, declare=False),
-        durable=name,
-        pull_sub=PullSub(batch_size=CONCURRENT_DEPLOYMENTS, timeout=1.0),
-        config=ConsumerConfig(
-            durable_name=name,
-            filter_subject=subject,
-            ack_wait=settings.ack_wait_seconds,
-            max_deliver=settings.max_deliver + 2,
-        ),
-        max_workers=CONCURRENT_DEPLOYMENTS,
+def _durable(runtime: ServiceRuntime, subject: str, stream: str, name: str) -> Any:
+    """Different tenants deploy in parallel; one tenant's messages are handled in order."""
+    return durable_subscriber(
+        runtime, subject=subject, stream=stream, durable=name, concurrency=CONCURRENT_DEPLOYMENTS
     )
 
 
-def register(
-    broker: NatsBroker, db: Databases, settings: Settings, demo: DemoTarget, kube: KubeTarget
-) -> dict[Mode, Deployer]:
+def register(runtime: ServiceRuntime, demo: DemoTarget, kube: KubeTarget) -> dict[Mode, Deployer]:
+    broker, db, settings = runtime.broker, runtime.db, runtime.settings
     deployers = {}
     for mode in Mode:
         deployer = Deployer(broker, db, settings, mode, demo if mode is Mode.demo else kube)
@@ -355,22 +345,19 @@ def register(
         evt, cmd = subjects.stream_name(mode, "evt"), subjects.stream_name(mode, "cmd")
         any_tenant = subjects.ANY
         _durable(
-            broker,
-            settings,
+            runtime,
             subjects.event(mode, any_tenant, "manifest", "rendered"),
             evt,
             f"deployer-{mode}-manifest",
         )(deployer.on_manifest)
         _durable(
-            broker,
-            settings,
+            runtime,
             subjects.event(mode, any_tenant, "tenant", "deleted"),
             evt,
             f"deployer-{mode}-tenant-deleted",
         )(deployer.on_deleted)
         _durable(
-            broker,
-            settings,
+            runtime,
             subjects.command(mode, any_tenant, "deployment", "*"),
             cmd,
             f"deployer-{mode}-deployment",

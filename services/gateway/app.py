@@ -25,7 +25,7 @@ from services.gateway.events import BusEvent, EventHub
 from services.gateway.projection import apply_event
 from services.gateway.reconcile import Reconciler
 from shared import subjects
-from shared.batches import batch_consumer
+from shared.consumers import batch_consumer
 from shared.logging import correlation_id, new_correlation_id
 from shared.modes import Mode
 from shared.service import ServiceRuntime
@@ -63,7 +63,9 @@ async def project(gateway: Gateway, events: list[BusEvent]) -> None:
 def register_event_handlers(gateway: Gateway) -> None:
     broker = gateway.broker
 
-    @broker.subscriber("ecp.*.evt.>")
+    # no_reply: events reach this subscriber from JetStream publishes, whose reply subject is
+    # the publisher's ack inbox; an answer from here would race the server's ack.
+    @broker.subscriber("ecp.*.evt.>", no_reply=True)
     async def relay(msg: NatsMessage) -> None:
         gateway.hub.dispatch(parse_event(msg.raw_message.subject, msg.raw_message.data))
 

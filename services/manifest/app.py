@@ -36,7 +36,7 @@ def compile_rendered_kinds(kubernetes_version: str) -> None:
 def build(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or get_settings()
     runtime = ServiceRuntime("manifest", Path(__file__).parent / "migrations", settings)
-    handlers.register(runtime.broker, runtime.db, settings)
+    handlers.register(runtime)
     warm: list[asyncio.Future[None]] = []
 
     async def start_warming() -> None:

@@ -13,19 +13,20 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsBroker
 
 from services.manifest import queries, store
 from services.manifest.naming import HASH_ANNOTATION
 from services.manifest.render import TenantManifestInput, render, to_yaml
 from shared import subjects
-from shared.bus import durable_subscriber, publish_event
+from shared.bus import publish_event
+from shared.consumers import ReceivedMessage, durable_subscriber
 from shared.contracts.manifests import ManifestRendered
 from shared.contracts.sizing import TenantSized
 from shared.contracts.tenants import TenantAccepted, TenantDeleted
 from shared.db import Databases
 from shared.modes import Mode
-from shared.settings import Settings
+from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,8 @@ class TenantEvents:
     def __init__(self, broker: NatsBroker, db: Databases, mode: Mode) -> None:
         self.broker, self.db, self.mode = broker, db, mode
 
-    async def handle(self, body: dict[str, Any], msg: NatsMessage) -> None:
-        name = subjects.event_name_of(msg.raw_message.subject)
+    async def handle(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
+        name = subjects.event_name_of(msg.subject)
         if name == "tenant.accepted":
             await self.remember(TenantAccepted.model_validate(body))
         elif name == "tenant.sized":
@@ -163,12 +164,12 @@ class TenantEvents:
             await session.commit()
 
 
-def register(broker: NatsBroker, db: Databases, settings: Settings) -> None:
+def register(runtime: ServiceRuntime) -> None:
+    broker, db, settings = runtime.broker, runtime.db, runtime.settings
     for mode in Mode:
         events = TenantEvents(broker, db, mode)
         durable_subscriber(
-            broker,
-            settings,
+            runtime,
             subject=subjects.event(mode, subjects.ANY, "tenant", ">"),
             stream=subjects.stream_name(mode, "evt"),
             durable=f"manifest-{mode}-tenant",

@@ -24,13 +24,11 @@ def build(settings: Settings | None = None) -> ServiceRuntime:
     settings = settings or get_settings()
     runtime = ServiceRuntime("monitor", Path(__file__).parent / "migrations", settings)
     samples = handlers.sample_stores(settings)
-    consumers = handlers.register(runtime.broker, runtime.db, samples, settings)
+    handlers.register(runtime, samples)
     loops = Loops()
     client = httpx.AsyncClient(timeout=10.0)
 
     async def start_loops() -> None:
-        for consumer in consumers:
-            await consumer.start(runtime.broker.connection)
         for mode in Mode:
             loops.every(
                 MAINTENANCE_INTERVAL_SECONDS,
@@ -53,8 +51,6 @@ def build(settings: Settings | None = None) -> ServiceRuntime:
             )
 
     async def stop_loops() -> None:
-        for consumer in consumers:
-            await consumer.stop()
         await loops.stop()
         await client.aclose()
         for store in samples.values():

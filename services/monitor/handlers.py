@@ -11,28 +11,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from faststream.nats import NatsBroker, NatsMessage
+from faststream.nats import NatsMessage
 from nats.aio.msg import Msg
 from prometheus_client import Counter
 from pydantic import ValidationError
 
 from services.monitor import store
 from services.monitor.buckets import resolution_for
-from services.monitor.consumer import BatchConsumer
 from services.monitor.partitions import partition_of, retention_cutoff
 from services.monitor.store import SampleStore, Window
 from shared import subjects
-from shared.bus import (
-    DEAD_LETTER_ERROR_HEADER,
-    DEAD_LETTER_SUBJECT_HEADER,
-    MSG_ID_HEADER,
-    durable_subscriber,
-    retry_delay,
-)
+from shared.bus import retry_delay
+from shared.consumers import ReceivedMessage, batch_consumer, dead_letter, durable_subscriber
 from shared.contracts.metrics import MetricBatch
 from shared.contracts.monitoring import MonitoringQuery, metric_names_for
 from shared.db import Databases
 from shared.modes import Mode
+from shared.service import ServiceRuntime
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,10 +52,9 @@ def sample_stores(settings: Settings) -> dict[Mode, SampleStore]:
 class MetricsIngest:
     """One mode's metric messages, many at a time, stored with one COPY, acked after commit."""
 
-    def __init__(
-        self, broker: NatsBroker, samples: SampleStore, settings: Settings, mode: Mode
-    ) -> None:
-        self.broker, self.samples, self.settings, self.mode = broker, samples, settings, mode
+    def __init__(self, runtime: ServiceRuntime, samples: SampleStore, mode: Mode) -> None:
+        self.runtime, self.samples, self.mode = runtime, samples, mode
+        self.settings = runtime.settings
 
     async def handle(self, raw: list[Msg]) -> None:
         batches: list[MetricBatch] = []
@@ -101,16 +95,7 @@ class MetricsIngest:
     async def dead_letter(self, one: Msg, error: ValidationError) -> None:
         BATCHES_INVALID.labels(self.mode.value).inc()
         log.error("invalid metric message dead-lettered", extra={"subject": one.subject})
-        await self.broker.publish(
-            one.data,
-            subjects.dead_letter(self.mode, "monitor"),
-            headers={
-                MSG_ID_HEADER: f"dlq:monitor:{(one.headers or {}).get(MSG_ID_HEADER, id(one))}",
-                DEAD_LETTER_SUBJECT_HEADER: one.subject,
-                DEAD_LETTER_ERROR_HEADER: repr(error)[:500],
-            },
-            stream=subjects.stream_name(self.mode, "dlq"),
-        )
+        await dead_letter(self.runtime, [one], error)
 
 
 def _number(value: float | None) -> float | None:
@@ -208,8 +193,8 @@ class DemoTenants:
     def __init__(self, db: Databases) -> None:
         self.db = db
 
-    async def handle(self, body: dict[str, Any], msg: NatsMessage) -> None:
-        subject = msg.raw_message.subject
+    async def handle(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
+        subject = msg.subject
         name = subjects.event_name_of(subject)
         tenant_id = subjects.tenant_of(subject)
         revision = int(body.get("revision", 0))
@@ -238,32 +223,24 @@ class DemoTenants:
             await session.commit()
 
 
-def register(
-    broker: NatsBroker, db: Databases, samples: dict[Mode, SampleStore], settings: Settings
-) -> list[BatchConsumer]:
-    """Subscribes the rpc and the event handlers; returns the sample consumers to start."""
-    consumers = [
-        BatchConsumer(
-            settings,
+def register(runtime: ServiceRuntime, samples: dict[Mode, SampleStore]) -> None:
+    """Subscribes the sample consumers, the query rpc and the demo tenants' events."""
+    broker, settings = runtime.broker, runtime.settings
+    for mode in Mode:
+        batch_consumer(
+            runtime,
             subject=subjects.metrics(mode, subjects.ANY),
             stream=subjects.stream_name(mode, "metrics"),
-            durable=f"monitor-{mode}-samples",
-            batch_size=settings.metrics_batch_size,
-            handle=MetricsIngest(broker, samples[mode], settings, mode).handle,
+            durable=f"monitor-{mode}-sample-batches",
+            handler=MetricsIngest(runtime, samples[mode], mode).handle,
+            max_batch=settings.metrics_batch_size,
         )
-        for mode in Mode
-    ]
-    for mode in Mode:
         broker.subscriber(subjects.rpc(mode, "monitor", "query"), queue="monitor")(
             Queries(samples[mode], settings).handle
         )
-
     durable_subscriber(
-        broker,
-        settings,
+        runtime,
         subject=subjects.all_events(Mode.demo),
         stream=subjects.stream_name(Mode.demo, "evt"),
-        durable="monitor-demo-tenants",
-        batch_size=50,
-    )(DemoTenants(db).handle)
-    return consumers
+        durable="monitor-demo-tenant-events",
+    )(DemoTenants(runtime.db).handle)

@@ -1,0 +1,325 @@
+"""Durable JetStream pull consumers, with the delivery rules every service follows.
+
+- A handler acks by returning: its transaction has committed and its events are published.
+- A failure is nacked with exponential back-off; after `max_deliver` tries, or at once for a
+  message that does not match its contract, it goes to the mode's dead-letter subject.
+- `durable_subscriber` hands messages one by one: in order for one tenant, several tenants at
+  once up to `concurrency`. `batch_consumer` hands whole batches, in stream order.
+- The loop waits for the first message and takes whatever else is there within a few
+  milliseconds, so a message never waits for a batch to fill.
+
+Why not FastStream's pull subscribers: its batch mode waits for a full batch or its timeout,
+its loop dies on nats-py's plain `TimeoutError` with the messages it had fetched (back only after
+ack_wait), and it handles a fetch's messages concurrently, out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig
+from pydantic import ValidationError
+
+from shared import subjects
+from shared.bus import (
+    CORRELATION_HEADER,
+    DEAD_LETTER_ERROR_HEADER,
+    DEAD_LETTER_SUBJECT_HEADER,
+    MSG_ID_HEADER,
+    carried_headers,
+    retry_delay,
+)
+from shared.logging import correlation_id, new_correlation_id
+from shared.modes import Mode
+from shared.service import ServiceRuntime
+from shared.telemetry import MESSAGES_DEAD_LETTERED, MESSAGES_HANDLED, MESSAGES_RETRIED
+
+log = logging.getLogger(__name__)
+FETCH_ERRORS = (nats.errors.TimeoutError, asyncio.TimeoutError)
+# Messages that will not decode or validate on the next try either.
+HOPELESS = (ValidationError, json.JSONDecodeError, UnicodeDecodeError)
+
+
+class ReceivedMessage:
+    """One JetStream message as a handler sees it."""
+
+    def __init__(self, raw: Msg) -> None:
+        self.raw_message = raw
+
+    @property
+    def subject(self) -> str:
+        return str(self.raw_message.subject)
+
+    @property
+    def body(self) -> bytes:
+        return bytes(self.raw_message.data)
+
+    async def in_progress(self) -> None:
+        """Tell the server the handler is still at work, so it does not redeliver."""
+        await self.raw_message.in_progress()
+
+
+MessageHandler = Callable[[Any, ReceivedMessage], Awaitable[None]]
+BatchHandler = Callable[[list[Msg]], Awaitable[None]]
+
+
+class JetStreamConsumer:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        *,
+        subject: str,
+        stream: str,
+        durable: str,
+        max_batch: int,
+        linger_seconds: float = 0.005,
+    ) -> None:
+        self.runtime, self.subject, self.stream, self.durable = runtime, subject, stream, durable
+        self.max_batch, self.linger = max_batch, linger_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._subscription: Any = None
+        self._running = False
+        runtime.on_start.append(self.start)
+        runtime.on_stop.insert(0, self.stop)
+
+    async def start(self) -> None:
+        settings = self.runtime.settings
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            filter_subject=self.subject,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=settings.ack_wait_seconds,
+            # A backstop for a message that kills the process before it is settled.
+            max_deliver=settings.max_deliver + 2,
+            max_ack_pending=max(1000, self.max_batch * 4),
+        )
+        js = self.runtime.broker.connection.jetstream()
+        self._subscription = await js.pull_subscribe(
+            self.subject, durable=self.durable, stream=self.stream, config=config
+        )
+        self._running = True
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.durable}")
+
+    async def stop(self) -> None:
+        """Finish the work in hand, then stop fetching."""
+        self._running = False
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=15)
+            except (TimeoutError, asyncio.CancelledError):
+                log.warning("consumer did not stop in time", extra={"durable": self.durable})
+            self._task = None
+        if self._subscription is not None:
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _fetch(self, limit: int) -> list[Msg]:
+        try:
+            batch: list[Msg] = await self._subscription.fetch(1, timeout=1.0)
+        except FETCH_ERRORS:
+            return []
+        if limit > 1:
+            with contextlib.suppress(*FETCH_ERRORS):
+                batch += await self._subscription.fetch(limit - 1, timeout=self.linger)
+        return batch
+
+    async def _run(self) -> None:
+        while self._running:
+            try:
+                await self._round()
+            except Exception:  # the loop must outlive a broker or database hiccup
+                log.exception("consumer round failed", extra={"durable": self.durable})
+                await asyncio.sleep(1.0)
+        await self._drain()
+
+    async def _round(self) -> None:
+        raise NotImplementedError
+
+    async def _drain(self) -> None:
+        """Wait for work still running when the loop ends."""
+
+    async def settle(self, batch: list[Msg], exc: Exception | None) -> None:
+        """Ack what succeeded; nack with back-off, or dead-letter, what failed."""
+        service = self.runtime.name
+        if exc is None:
+            await asyncio.gather(*(msg.ack() for msg in batch))
+            MESSAGES_HANDLED.labels(service, "ok").inc(len(batch))
+            return
+        settings = self.runtime.settings
+        attempt = max(int(msg.metadata.num_delivered or 1) for msg in batch)
+        if attempt < settings.max_deliver and not isinstance(exc, HOPELESS):
+            delay = retry_delay(attempt, settings)
+            MESSAGES_RETRIED.labels(service).inc(len(batch))
+            log.warning(
+                "handler failed, will retry",
+                extra={
+                    "subject": batch[0].subject,
+                    "messages": len(batch),
+                    "attempt": attempt,
+                    "retry_in_s": delay,
+                    "error": repr(exc),
+                },
+            )
+            await asyncio.gather(*(msg.nak(delay=delay) for msg in batch))
+            return
+        await dead_letter(self.runtime, batch, exc)
+        await asyncio.gather(*(msg.ack() for msg in batch))
+        log.error(
+            "handler failed for the last time, message(s) dead-lettered",
+            extra={
+                "subject": batch[0].subject,
+                "messages": len(batch),
+                "attempt": attempt,
+                "error": repr(exc),
+            },
+        )
+
+
+async def dead_letter(runtime: ServiceRuntime, batch: list[Msg], exc: Exception) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:500].replace("\n", " ")
+    for msg in batch:
+        mode = Mode(msg.subject.split(".")[1]) if msg.subject.startswith("ecp.") else Mode.prod
+        await runtime.broker.publish(
+            msg.data,
+            subjects.dead_letter(mode, runtime.name),
+            headers={
+                **carried_headers(msg.headers or {}),
+                MSG_ID_HEADER: f"dlq:{runtime.name}:{msg.metadata.stream}:{msg.metadata.sequence.stream}",
+                DEAD_LETTER_SUBJECT_HEADER: msg.subject,
+                DEAD_LETTER_ERROR_HEADER: error,
+            },
+            stream=subjects.stream_name(mode, "dlq"),
+        )
+    MESSAGES_DEAD_LETTERED.labels(runtime.name).inc(len(batch))
+
+
+def _correlated(msg: Msg) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def scope() -> Any:
+        token = correlation_id.set(
+            (msg.headers or {}).get(CORRELATION_HEADER) or new_correlation_id()
+        )
+        try:
+            yield
+        finally:
+            correlation_id.reset(token)
+
+    return scope()
+
+
+class BatchConsumer(JetStreamConsumer):
+    def __init__(self, runtime: ServiceRuntime, *, handler: BatchHandler, **options: Any) -> None:
+        super().__init__(runtime, **options)
+        self.handler = handler
+
+    async def _round(self) -> None:
+        batch = await self._fetch(self.max_batch)
+        if not batch:
+            return
+        with _correlated(batch[0]):
+            try:
+                await self.handler(batch)
+            except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
+                await self.settle(batch, exc)
+                return
+        await self.settle(batch, None)
+
+
+class MessageConsumer(JetStreamConsumer):
+    """One message at a time per tenant, in order; up to `concurrency` tenants at once."""
+
+    def __init__(
+        self, runtime: ServiceRuntime, *, handler: MessageHandler, concurrency: int, **options: Any
+    ) -> None:
+        super().__init__(runtime, **options)
+        self.handler = handler
+        self._slots = asyncio.Semaphore(concurrency)
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._work: set[asyncio.Task[None]] = set()
+
+    async def _round(self) -> None:
+        for msg in await self._fetch(self.max_batch):
+            await self._slots.acquire()
+            key = subjects.tenant_of(msg.subject) if msg.subject.count(".") >= 3 else ""
+            task = asyncio.create_task(self._after(self._chains.get(key), msg))
+            self._chains[key] = task
+            self._work.add(task)
+            task.add_done_callback(functools.partial(self._forget, key=key))
+
+    def _forget(self, task: asyncio.Task[None], *, key: str) -> None:
+        self._work.discard(task)
+        if self._chains.get(key) is task:
+            del self._chains[key]
+
+    async def _after(self, previous: asyncio.Task[None] | None, msg: Msg) -> None:
+        try:
+            if previous is not None:
+                await asyncio.wait([previous])
+            with _correlated(msg):
+                try:
+                    await self.handler(json.loads(msg.data), ReceivedMessage(msg))
+                except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
+                    await self.settle([msg], exc)
+                    return
+            await self.settle([msg], None)
+        finally:
+            self._slots.release()
+
+    async def _drain(self) -> None:
+        if self._work:
+            await asyncio.wait(set(self._work), timeout=15)
+
+
+def durable_subscriber(
+    runtime: ServiceRuntime,
+    *,
+    subject: str,
+    stream: str,
+    durable: str,
+    concurrency: int = 1,
+    max_batch: int = 16,
+) -> Callable[[MessageHandler], MessageHandler]:
+    """Register `handler(body, delivery)` on a durable consumer shared by every replica."""
+
+    def register(handler: MessageHandler) -> MessageHandler:
+        MessageConsumer(
+            runtime,
+            handler=handler,
+            concurrency=concurrency,
+            subject=subject,
+            stream=stream,
+            durable=durable,
+            max_batch=max(max_batch, concurrency),
+        )
+        return handler
+
+    return register
+
+
+def batch_consumer(
+    runtime: ServiceRuntime,
+    *,
+    subject: str,
+    stream: str,
+    durable: str,
+    handler: BatchHandler,
+    max_batch: int = 100,
+) -> BatchConsumer:
+    """Register `handler(messages)` on a durable consumer; it gets whole batches in order."""
+    return BatchConsumer(
+        runtime,
+        handler=handler,
+        subject=subject,
+        stream=stream,
+        durable=durable,
+        max_batch=max_batch,
+    )
