@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from uuid import uuid4
 
 import httpx
@@ -22,20 +20,10 @@ pytestmark = pytest.mark.e2e
 DEMO = {"X-Demo-Mode": "true"}
 
 
-@pytest.fixture(scope="module")
-def alerts_system(settings_env: dict[str, str]):
-    """The system with webhooks to 127.0.0.1 allowed (the shared `system` refuses them)."""
-    env = {**settings_env, "ECP_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1"]'}
-    running = RunningSystem(env, Path(tempfile.mkdtemp(prefix="ecp-alerts-")))
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
-
-
-async def test_seed_rule_fires_on_pushed_metrics_with_event_and_webhook(alerts_system) -> None:
-    base = alerts_system.base_url
+async def test_seed_rule_fires_on_pushed_metrics_with_event_and_webhook(
+    system: RunningSystem,
+) -> None:
+    base = system.base_url
     tenant = f"t-{uuid4().hex[:8]}"
     receiver = await WebhookReceiver().start()
     try:
