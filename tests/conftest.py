@@ -24,7 +24,7 @@ def servers() -> Iterator[Servers]:
 
 @pytest.fixture(scope="session")
 async def database_urls(servers: Servers) -> AsyncIterator[dict[str, str]]:
-    admin = servers.postgres_admin_url.replace("postgresql+psycopg2://", "postgresql://")
+    admin = servers.postgres_admin_url
     conn = await asyncpg.connect(admin)
     names = {"prod": unique_name("ecp_test"), "demo": unique_name("ecp_test_demo")}
     for name in names.values():
@@ -38,16 +38,19 @@ async def database_urls(servers: Servers) -> AsyncIterator[dict[str, str]]:
     await conn.close()
 
 
-@pytest.fixture(scope="session")
-def settings_env(servers: Servers, database_urls: dict[str, str]) -> dict[str, str]:
+def environment_for(nats_url: str, database_urls: dict[str, str]) -> dict[str, str]:
+    """The environment every service of a test system gets."""
     return {
-        "ECP_NATS_URL": servers.nats_url,
+        "ECP_NATS_URL": nats_url,
         "ECP_DATABASE_URL": database_urls["prod"],
         "ECP_DEMO_DATABASE_URL": database_urls["demo"],
         "ECP_RETRY_BASE_SECONDS": "0.05",
         "ECP_RETRY_MAX_SECONDS": "0.5",
         "ECP_LOG_LEVEL": "INFO",
         "ECP_ROLLOUT_SECONDS_PER_REPLICA": "0",
+        "ECP_VIRTUAL_CLUSTER_FILE": str(
+            Path(__file__).parent / "support" / "virtual-cluster-e2e.yaml"
+        ),
         "ECP_WEBHOOK_ALLOWED_HOSTS": '["127.0.0.1", "localhost"]',
         "ECP_CREATE_WAIT_SECONDS": "20",
         "ECP_RECONCILE_AFTER_SECONDS": "2",
@@ -55,10 +58,19 @@ def settings_env(servers: Servers, database_urls: dict[str, str]) -> dict[str, s
     }
 
 
+def settings_from(env: dict[str, str]) -> Settings:
+    with patch.dict(os.environ, env):
+        return Settings(log_json=False, auth_enabled=True)
+
+
+@pytest.fixture(scope="session")
+def settings_env(servers: Servers, database_urls: dict[str, str]) -> dict[str, str]:
+    return environment_for(servers.nats_url, database_urls)
+
+
 @pytest.fixture(scope="session")
 def settings(settings_env: dict[str, str]) -> Settings:
-    with patch.dict(os.environ, settings_env):
-        return Settings(log_json=False, auth_enabled=True)
+    return settings_from(settings_env)
 
 
 @pytest.fixture(scope="session")

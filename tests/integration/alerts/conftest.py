@@ -44,7 +44,7 @@ class FakeClock:
         return datetime.fromtimestamp(self.now, UTC)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def alert_settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
@@ -58,7 +58,7 @@ def alert_settings(settings: Settings) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def alert_db(alert_settings: Settings) -> AsyncIterator[Databases]:
     db = Databases(alert_settings)
     await db.migrate("alerts", MIGRATIONS)

@@ -58,6 +58,7 @@ def deployer_settings(
             "database_url": private_databases["prod"],
             "demo_database_url": private_databases["demo"],
             "rollout_seconds_per_replica": 0.0,
+            "virtual_cluster_file": None,  # the default demo cluster its tests count on
             "rollout_timeout_seconds": 2.0,
             "kubernetes_config_path": "",
             "kubernetes_in_cluster": False,
