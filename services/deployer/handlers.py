@@ -158,6 +158,14 @@ class Deployer:
             if row is None and revision <= tenant.deleted_revision:
                 return
             manifest = await store.manifest(session, tenant_id, manifest_revision)
+            if (
+                manifest is None
+                and manifest_revision
+                and kind == "deploy"
+                and _early(msg, self.settings)
+            ):
+                # The rendered event may still be on its way: the command is tried again.
+                raise ManifestNotRendered(f"no manifest of revision {manifest_revision} yet")
             if row is None:
                 row = store.DeploymentRow(
                     deployment_id=deployment_id,
@@ -327,6 +335,16 @@ def _summary(row: store.DeploymentRow, detailed: bool = False) -> dict[str, Any]
     if detailed:
         summary.update(step=row.step, placement=row.placement)
     return summary
+
+
+class ManifestNotRendered(RuntimeError):
+    pass
+
+
+def _early(msg: ReceivedMessage | None, settings: Settings) -> bool:
+    """Whether the message has tries left before its last one."""
+    delivered = msg.raw_message.metadata.num_delivered if msg is not None else None
+    return delivered is not None and delivered < settings.max_deliver - 1
 
 
 def _durable(runtime: ServiceRuntime, subject: str, stream: str, name: str) -> Any:

@@ -1,14 +1,13 @@
-"""The deployer in-process on a NATS server and databases of its own, so that no other
-deployer (the e2e system's) takes its messages, and helpers to drive it over the bus."""
+"""The deployer in-process (on the integration tests' own servers) and helpers to drive it over
+the bus."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import nats
 import pytest
 from nats.aio.client import Client
@@ -17,46 +16,14 @@ from pydantic import BaseModel
 
 from shared import subjects
 from shared.bus import MSG_ID_HEADER
-from shared.embedded import NatsServer, free_port
 from shared.modes import Mode
 from shared.settings import Settings
-from tests.support.servers import Servers, unique_name
 
 
 @pytest.fixture(scope="package")
-def private_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("deployer-nats")
-    server = NatsServer(free_port(), free_port(), root / "data")
-    server.start(root / "nats.log")
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture(scope="package")
-async def private_databases(servers: Servers) -> AsyncIterator[dict[str, str]]:
-    admin = servers.postgres_admin_url.replace("postgresql+psycopg2://", "postgresql://")
-    names = {"prod": unique_name("ecp_deployer"), "demo": unique_name("ecp_deployer_demo")}
-    conn = await asyncpg.connect(admin)
-    for name in names.values():
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    base = admin.rsplit("/", 1)[0]
-    yield {mode: f"{base}/{name}" for mode, name in names.items()}
-    conn = await asyncpg.connect(admin)
-    for name in names.values():
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
-
-
-@pytest.fixture(scope="package")
-def deployer_settings(
-    settings: Settings, private_nats: str, private_databases: dict[str, str]
-) -> Settings:
+def deployer_settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
-            "nats_url": private_nats,
-            "database_url": private_databases["prod"],
-            "demo_database_url": private_databases["demo"],
             "rollout_seconds_per_replica": 0.0,
             "virtual_cluster_file": None,  # the default demo cluster its tests count on
             "rollout_timeout_seconds": 2.0,

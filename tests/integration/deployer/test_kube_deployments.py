@@ -76,7 +76,7 @@ async def test_a_first_apply_creates_every_object_with_server_side_apply(
     events = await Events(nc, MODE, tenant).start()
     await render(nc, tenant, 1, tenant_objects(tenant))
     name, done = await deploy(nc, events, tenant, 1)
-    assert name == "deployment.succeeded", done
+    assert name == "deployment.succeeded", done.get("reason")
 
     assert kube.find("Namespace", ns) is not None
     assert kube.names("Deployment", ns) == {"chatbot", "stt"}
@@ -127,7 +127,7 @@ async def test_a_new_revision_prunes_the_service_it_no_longer_has(
     assert (await deploy(nc, events, tenant, 1))[0] == "deployment.succeeded"
     await render(nc, tenant, 2, tenant_objects(tenant, {"chatbot": 2}))
     name, done = await deploy(nc, events, tenant, 2)
-    assert name == "deployment.succeeded", done
+    assert name == "deployment.succeeded", done.get("reason")
     assert kube.names("Service", ns) == {"chatbot"}
     assert kube.names("Deployment", ns) == {"chatbot"}
     assert kube.find("Deployment", "chatbot", ns)["spec"]["replicas"] == 2
@@ -194,7 +194,7 @@ async def test_an_api_error_midway_fails_and_a_retry_completes(
     assert status["state"] == "failed" and status["revision"] == 0
 
     name, done = await deploy(nc, events, tenant, 1)
-    assert name == "deployment.succeeded", done
+    assert name == "deployment.succeeded", done.get("reason")
     assert kube.names("Deployment", ns) == {"chatbot", "stt"}
     status = await ask(nc, MODE, "status", {"tenant_id": tenant})
     assert status["state"] == "succeeded" and status["revision"] == 1
