@@ -32,6 +32,8 @@ from shared.modes import Mode
 from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
+# Different tenants' messages are handled side by side; one tenant's stay in order.
+TENANTS_AT_ONCE = 8
 RPC_QUERIES = ("rules", "silences", "history", "notifications", "export")
 METRICS_BATCH = 200
 
@@ -232,6 +234,7 @@ def register(service: AlertsService) -> None:
             subject=subjects.event(mode, subjects.ANY, "tenant", "*"),
             stream=subjects.stream_name(mode, "evt"),
             durable=f"alerts-{mode}-tenant-events",
+            concurrency=TENANTS_AT_ONCE,
         )(tenant_event_handler(service, mode))
     runtime.on_start.append(service.start)
     runtime.on_stop.append(service.stop)

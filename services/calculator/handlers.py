@@ -29,6 +29,8 @@ from shared.modes import Mode
 from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
+# Different tenants' messages are handled side by side; one tenant's stay in order.
+TENANTS_AT_ONCE = 8
 
 
 def sizing_request_of(spec: TenantSpec) -> SizingRequest:
@@ -150,6 +152,7 @@ def register(runtime: ServiceRuntime, catalogue: Catalogue) -> None:
             subject=subjects.command(mode, subjects.ANY, "tenant", "*"),
             stream=subjects.stream_name(mode, "cmd"),
             durable=f"calculator-{mode}-tenant",
+            concurrency=TENANTS_AT_ONCE,
         )(commands.handle)
 
         async def estimate(body: EstimateRequest) -> dict[str, Any]:

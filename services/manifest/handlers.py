@@ -29,6 +29,8 @@ from shared.modes import Mode
 from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
+# Different tenants' messages are handled side by side; one tenant's stay in order.
+TENANTS_AT_ONCE = 8
 
 
 # The order `kubectl apply -f` needs: what a kind refers to comes before it. The renderer groups
@@ -173,5 +175,6 @@ def register(runtime: ServiceRuntime) -> None:
             subject=subjects.event(mode, subjects.ANY, "tenant", ">"),
             stream=subjects.stream_name(mode, "evt"),
             durable=f"manifest-{mode}-tenant",
+            concurrency=TENANTS_AT_ONCE,
         )(events.handle)
         queries.register(broker, db, settings, mode)
