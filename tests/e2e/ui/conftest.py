@@ -42,6 +42,12 @@ def page(browser):
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.page_errors = errors
+    # What the page saw, printed when a test fails (pytest shows captured output then).
+    opened.on("console", lambda message: print(f"console {message.type}: {message.text}"))
+    opened.on(
+        "websocket",
+        lambda ws: ws.on("framereceived", lambda frame: print(f"ws {ws.url}: {str(frame)[:160]}")),
+    )
     try:
         yield opened
     finally:
