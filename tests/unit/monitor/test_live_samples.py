@@ -7,14 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.gateway.routes.monitoring import (
-    SUBSCRIBER_QUEUE,
-    MonitoringHub,
-    as_utc,
-    time_problem,
-    value_problem,
-    wanted_names,
-)
+from services.gateway.live_metrics import SUBSCRIBER_QUEUE, MonitoringHub, wanted_names
+from services.gateway.samples import as_utc, time_problem, value_problem
 from shared.modes import Mode
 from shared.settings import Settings
 

@@ -1,0 +1,174 @@
+"""Pushed metric samples: the request forms, the checks a sample must pass, the tenants known to
+exist, and the publish of one message per tenant."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.gateway import store
+from services.gateway.deps import Gateway
+from services.gateway.errors import Problem
+from shared import subjects
+from shared.bus import CORRELATION_HEADER, MSG_ID_HEADER
+from shared.contracts.metrics import METRIC_NAME_PATTERN
+from shared.contracts.monitoring import METRIC_ALIASES
+from shared.logging import correlation_id
+from shared.modes import Mode
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_ABS_VALUE = 1e12
+PERCENT_NAMES = ("cpu", "memory", "gpu", "disk")
+PERCENT_SUFFIXES = ("_usage", "_percent", "_utilization", "_util")
+NON_NEGATIVE_SUFFIXES = ("_count", "_total", "_time", "_seconds", "_ms", "_bytes", "_cores")
+TENANT_CACHE_SECONDS = 10.0  # a tenant known to exist is not looked up again for this long
+PUBLISH_TIMEOUT_SECONDS = 5.0
+PUBLISH_TRIES = 2
+
+
+MetricName = Annotated[str, Field(pattern=METRIC_NAME_PATTERN)]
+
+
+class SeedPush(BaseModel):
+    """The seed client's body: `{timestamp, metrics: {name: value}}`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timestamp: datetime | None = None  # naive means UTC (the seed sends utcnow().isoformat())
+    metrics: dict[MetricName, float] = Field(min_length=1, max_length=1000)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class PushedSample(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str | None = None
+    name: MetricName
+    value: float
+    timestamp: datetime | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class BatchPush(BaseModel):
+    """Samples of several tenants' pods; a sample without `tenant_id` takes the batch's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str | None = None
+    samples: list[PushedSample] = Field(min_length=1, max_length=100_000)
+
+
+# ---- what a sample may be ------------------------------------------------------------------
+
+
+def value_problem(name: str, value: float) -> str | None:
+    """Why `value` cannot be a reading of metric `name`, or None."""
+    if not math.isfinite(value):
+        return "the value must be a finite number"
+    if abs(value) > MAX_ABS_VALUE:
+        return f"the value is beyond ±{MAX_ABS_VALUE:g}"
+    if name in PERCENT_NAMES or name.endswith(PERCENT_SUFFIXES):
+        if not 0 <= value <= 100:
+            return "a percentage must be between 0 and 100"
+    elif (name in METRIC_ALIASES or name.endswith(NON_NEGATIVE_SUFFIXES)) and value < 0:
+        return "a count, a duration or a size cannot be negative"
+    return None
+
+
+def as_utc(moment: datetime | None, now: datetime) -> datetime:
+    if moment is None:
+        return now
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def time_problem(moment: datetime, now: datetime, settings: Settings) -> str | None:
+    if moment > now + timedelta(seconds=settings.metrics_max_future_seconds):
+        return f"the timestamp is more than {settings.metrics_max_future_seconds:g} s in the future"
+    if moment < now - timedelta(days=settings.metrics_retention_days):
+        return f"the timestamp is older than the {settings.metrics_retention_days}-day retention"
+    return None
+
+
+def shown(value: float) -> float | str:
+    """A value as JSON can carry it: NaN and infinities as text."""
+    return value if math.isfinite(value) else str(value)
+
+
+def refuse(problems: list[dict[str, Any]]) -> Problem:
+    first = problems[0]
+    detail = f"{first['sample']} ({first['name']}={first['value']}): {first['reason']}"
+    return Problem(422, "INVALID_SAMPLE", detail, errors=problems[:20])
+
+
+# ---- pushing ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TenantCache:
+    """Tenants known to exist, so a busy pusher does not cost a database read per request."""
+
+    seen: dict[tuple[Mode, str], float] = field(default_factory=dict)
+
+    async def require(self, gateway: Gateway, mode: Mode, tenant_id: str) -> None:
+        key = (mode, tenant_id)
+        if time.monotonic() - self.seen.get(key, -math.inf) < TENANT_CACHE_SECONDS:
+            return
+        async with gateway.db.session(mode) as session:
+            row = await store.live_tenant(session, tenant_id)
+        if row is None:
+            self.seen.pop(key, None)
+            raise Problem(
+                404, "TENANT_NOT_FOUND", f"tenant {tenant_id!r} does not exist in this mode"
+            )
+        if len(self.seen) > 100_000:
+            self.seen.clear()
+        self.seen[key] = time.monotonic()
+
+
+TENANTS = TenantCache()
+
+
+async def publish_samples(
+    gateway: Gateway, mode: Mode, tenant_id: str, batch_id: str, samples: list[dict[str, Any]]
+) -> None:
+    """Publish straight through nats-py: the hot path, with a deadline that survives a burst.
+    A retry after a lost ack is safe: the server drops the duplicate by its message id."""
+    # The samples were checked above: the `MetricBatch` is written as JSON directly (pydantic
+    # would check them again and cost more than everything else here).
+    payload = json.dumps(
+        {"tenant_id": tenant_id, "batch_id": batch_id, "source": "push", "samples": samples}
+    ).encode()
+    headers = {
+        MSG_ID_HEADER: batch_id,
+        CORRELATION_HEADER: correlation_id.get() or batch_id,
+        "content-type": "application/json",
+    }
+    js = gateway.broker.connection.jetstream()
+    subject, stream = subjects.metrics(mode, tenant_id), subjects.stream_name(mode, "metrics")
+    for attempt in range(PUBLISH_TRIES):
+        try:
+            await js.publish(
+                subject, payload, timeout=PUBLISH_TIMEOUT_SECONDS, stream=stream, headers=headers
+            )
+            return
+        except Exception as error:  # noqa: BLE001 - any broker failure is "not accepted"
+            failure = error
+            log.warning(
+                "metrics publish failed",
+                extra={"tenant_id": tenant_id, "attempt": attempt + 1, "error": repr(error)},
+            )
+    raise Problem(503, "BROKER_UNAVAILABLE", "the samples could not be queued; retry") from failure
+
+
+def sample_of(name: str, value: float, moment: datetime, labels: dict[str, str]) -> dict[str, Any]:
+    """A `Sample` of the metrics contract, as its JSON object."""
+    return {"name": name, "value": float(value), "timestamp": moment.isoformat(), "labels": labels}
