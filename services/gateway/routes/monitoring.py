@@ -46,7 +46,6 @@ from shared.modes import Mode
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["monitoring"])
 GONE = ""  # put in a subscriber's queue when its client disconnects
-router = APIRouter(tags=["monitoring"])
 
 
 async def pusher(
