@@ -39,6 +39,9 @@ class ServiceRuntime:
         # Background work of a service (generators, pollers): run after start, before stop.
         self.on_start: list[Callable[[], Awaitable[None]]] = []
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        # Work a service does after start before it runs at full speed (compiling schemas, say):
+        # until it is done the service answers, but does not call itself ready.
+        self.warmups: list[asyncio.Future[Any]] = []
         self.broker.subscriber(subjects.health(name))(self.health)
 
     async def health(self) -> dict[str, Any]:
@@ -50,6 +53,7 @@ class ServiceRuntime:
                 checks[f"database_{mode}"] = "ok"
             except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
                 checks[f"database_{mode}"] = f"down: {type(exc).__name__}"
+        checks["warm"] = "ok" if all(w.done() for w in self.warmups) else "warming up"
         ok = self.started and all(v == "ok" for v in checks.values())
         return {"service": self.name, "ready": ok, "checks": checks}
 

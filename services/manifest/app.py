@@ -40,13 +40,14 @@ def build(settings: Settings | None = None) -> ServiceRuntime:
     warm: list[asyncio.Future[None]] = []
 
     async def start_warming() -> None:
-        # In a thread, after start: the service answers at once; a validation that comes
-        # before its kind is compiled compiles it itself.
-        warm.append(
-            asyncio.ensure_future(
-                asyncio.to_thread(compile_rendered_kinds, settings.kubernetes_version)
-            )
+        # In a thread, after start: the service answers at once (a validation that comes
+        # before its kind is compiled compiles it itself) but reports ready only when done,
+        # since the compiling holds the interpreter for several seconds.
+        future = asyncio.ensure_future(
+            asyncio.to_thread(compile_rendered_kinds, settings.kubernetes_version)
         )
+        warm.append(future)
+        runtime.warmups.append(future)
 
     async def stop_warming() -> None:
         for future in warm:
