@@ -50,7 +50,7 @@ class DeliveryMiddleware(BaseMiddleware):
     for the handler's logs, and the outcome counted. JetStream work goes through
     `shared.consumers`."""
 
-    def __init__(self, msg: Any, /, *, context: Any, service: str, settings: Settings) -> None:
+    def __init__(self, msg: Any, /, *, context: Any, service: str) -> None:
         super().__init__(msg, context=context)
         self.service = service
 
@@ -75,7 +75,7 @@ def make_broker(settings: Settings, service: str) -> NatsBroker:
         settings.nats_url,
         name=f"ecp-{service}",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        middlewares=[partial(DeliveryMiddleware, service=service, settings=settings)],
+        middlewares=[partial(DeliveryMiddleware, service=service)],
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         graceful_timeout=10.0,

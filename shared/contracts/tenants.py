@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from shared.contracts.base import Contract, TenantMessage
+from shared.contracts.base import TenantMessage
 
 # A tenant id becomes a namespace name (`ecp-ai-<id>`, at most 63 characters) and a NATS token.
 TENANT_ID_PATTERN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -98,10 +98,3 @@ class TenantRejected(TenantMessage):
 
 class TenantDeleted(TenantMessage):
     pass
-
-
-class TenantStatusChanged(Contract):
-    """Emitted by the gateway's projection so WebSocket clients see status move."""
-
-    tenant_id: str
-    status: TenantStatus
