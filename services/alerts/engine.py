@@ -9,30 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import col
+from collections.abc import Callable
 
 from services.alerts import store
-from services.alerts.conditions import comparisons_of, longest_window, metrics_of
-from services.alerts.evaluation import (
-    AlertStatus,
-    RuleState,
-    Transition,
-    WindowStore,
-    evaluate,
-    operand_value,
-    step,
-)
-from services.alerts.payloads import Notice, webhook_payload
+from services.alerts.announcements import Announcer, Publisher
+from services.alerts.conditions import longest_window, metrics_of
+from services.alerts.judgement import Outcome, Tracked, judge
+from services.alerts.records import moment, write_outcomes
 from services.alerts.rules import Rule
-from services.alerts.silences import silenced_by
-from shared.contracts.alerts import AlertTransition
+from services.alerts.state_machine import RuleState
+from services.alerts.windows import WindowStore
 from shared.contracts.metrics import MetricBatch
 from shared.db import Databases
 from shared.modes import Mode
@@ -41,37 +27,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
-Publisher = Callable[[Mode, str, str, AlertTransition, str], Awaitable[Any]]
 WINDOW_MARGIN_S = 60.0
-
-
-def moment(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
-
-
-@dataclass
-class Tracked:
-    """A rule and where it stands."""
-
-    rule: Rule
-    metrics: frozenset[str]
-    state: RuleState
-    value: float | None = None
-    repeat: int = 0
-    last_notified_at: float | None = None
-
-
-@dataclass
-class Outcome:
-    """One rule's evaluation result that must be written."""
-
-    tracked: Tracked
-    state: RuleState
-    value: float | None
-    transition: Transition | None
-    repeat: int
-    last_notified_at: float | None
-    notify: str | None  # firing | resolved, when notifications are due
 
 
 class Evaluator:
@@ -85,7 +41,8 @@ class Evaluator:
         wake_delivery: Callable[[], None] = lambda: None,
     ) -> None:
         self.mode, self.db, self.settings, self.clock = mode, db, settings, clock
-        self.publish, self.wake_delivery = publish, wake_delivery
+        self.wake_delivery = wake_delivery
+        self.announcer = Announcer(mode, db, clock, publish)
         self.rules: dict[str, dict[str, Tracked]] = {}
         self.windows: dict[str, WindowStore] = {}
         self.fed: set[str] = set()
@@ -168,28 +125,9 @@ class Evaluator:
             await self.advance(tenant_id, list(rules.values()), now)
 
     def judge(self, tracked: Tracked, now: float) -> Outcome | None:
-        rule = tracked.rule
-        if not rule.enabled:
-            return None
-        window = self.windows.get(rule.tenant_id) or WindowStore(0.0)
-        verdict = evaluate(rule.condition, window, now, self.stale_after)
-        state, transition = step(
-            tracked.state, verdict, now, rule.duration_s, rule.keep_firing_for_s
-        )
-        first = next(comparisons_of(rule.condition))
-        value = operand_value(first.operand, window, now, self.stale_after)
-        repeat, notified, notify = tracked.repeat, tracked.last_notified_at, None
-        if transition is not None and transition.notifies:
-            repeat, notified, notify = 0, now, transition.kind.value
-        elif state.status is AlertStatus.FIRING and notified is not None:
-            interval = rule.repeat_interval_s or self.settings.alert_repeat_interval_seconds
-            if now - notified >= interval:
-                repeat, notified, notify = repeat + 1, now, "firing"
-        material = replace(state, evaluated_at=None) != replace(tracked.state, evaluated_at=None)
-        if transition is None and notify is None and not material:
-            tracked.state = state  # only evaluated_at moved: not worth a write
-            return None
-        return Outcome(tracked, state, value, transition, repeat, notified, notify)
+        window = self.windows.get(tracked.rule.tenant_id) or WindowStore(0.0)
+        repeat_s = self.settings.alert_repeat_interval_seconds
+        return judge(tracked, window, now, self.stale_after, repeat_s)
 
     async def advance(self, tenant_id: str, rules: list[Tracked], now: float) -> None:
         async with self.lock:
@@ -208,167 +146,14 @@ class Evaluator:
         if any(o.notify for o in outcomes):
             self.wake_delivery()
         for row in history:
-            await self.announce(row)
+            await self.announcer.announce(row)
 
     async def write(
         self, tenant_id: str, outcomes: list[Outcome], now: float
     ) -> list[store.HistoryRow]:
         at = moment(now)
         assert at is not None
-        history: list[store.HistoryRow] = []
         async with self.db.session(self.mode) as session:
-            silences = None
-            for o in outcomes:
-                rule = o.tracked.rule
-                values = {
-                    "rule_id": rule.rule_id,
-                    "tenant_id": tenant_id,
-                    "state": o.state.to_dict(),
-                    "value": o.value,
-                    "repeat": o.repeat,
-                    "last_notified_at": moment(o.last_notified_at),
-                    "updated_at": at,
-                }
-                await session.execute(
-                    insert(store.RuleStateRow)
-                    .values(**values)
-                    .on_conflict_do_update(index_elements=["rule_id"], set_=values)
-                )
-                if o.transition is not None and o.transition.notifies:
-                    history.append(self.history_row(rule, o, at))
-                    await session.execute(
-                        insert(store.HistoryRow)
-                        .values(**history[-1].model_dump(exclude={"id"}))
-                        .on_conflict_do_nothing()
-                    )
-                if o.notify and rule.actions:
-                    if silences is None:
-                        rows = await store.active_silences(session, tenant_id, at)
-                        silences = [(s.silence_id, s.matchers) for s in rows]
-                    await self.queue_notifications(session, rule, o, at, silences)
+            history = await write_outcomes(session, tenant_id, outcomes, at)
             await session.commit()
         return history
-
-    def history_row(self, rule: Rule, o: Outcome, at: datetime) -> store.HistoryRow:
-        assert o.transition is not None
-        return store.HistoryRow(
-            tenant_id=rule.tenant_id,
-            rule_id=rule.rule_id,
-            alert_name=rule.alert_name,
-            status=o.transition.kind.value,
-            sequence=o.transition.sequence,
-            fingerprint=rule.fingerprint,
-            condition=rule.condition_text,
-            value=o.value,
-            labels=rule.alert_labels,
-            at=at,
-            active_since=moment(o.transition.active_since),
-            fired_at=moment(o.transition.fired_at),
-        )
-
-    async def queue_notifications(
-        self,
-        session: Any,
-        rule: Rule,
-        o: Outcome,
-        at: datetime,
-        silences: list[tuple[str, list[dict[str, Any]]]],
-    ) -> None:
-        status = o.notify or "firing"
-        since = o.transition.active_since if o.transition else o.state.active_since
-        starts = moment(since) or at
-        notice = Notice(
-            tenant_id=rule.tenant_id,
-            rule_id=rule.rule_id,
-            alert_name=rule.alert_name,
-            status=status,
-            sequence=o.state.sequence,
-            repeat=o.repeat,
-            fingerprint=rule.fingerprint,
-            labels=rule.alert_labels,
-            annotations=rule.annotations,
-            condition=rule.condition_text,
-            value=o.value,
-            starts_at=starts,
-            ends_at=at if status == "resolved" else None,
-        )
-        labels = {**rule.alert_labels, "alertname": rule.alert_name, "tenant_id": rule.tenant_id}
-        silence = silenced_by(labels, silences)
-        for index, action in enumerate(rule.actions):
-            target = action.get("url") or ", ".join(action.get("recipients", []))
-            receiver = f"{rule.tenant_id}/{rule.alert_name}/{action['type']}-{index}"
-            await session.execute(
-                insert(store.NotificationRow)
-                .values(
-                    tenant_id=rule.tenant_id,
-                    rule_id=rule.rule_id,
-                    alert_name=rule.alert_name,
-                    sequence=notice.sequence,
-                    status=status,
-                    repeat=o.repeat,
-                    action_index=index,
-                    action_type=action["type"],
-                    target=target,
-                    action=action,
-                    payload=webhook_payload(notice, receiver),
-                    state="silenced" if silence else "pending",
-                    attempts=0,
-                    next_attempt_at=at,
-                    silence_id=silence,
-                    created_at=at,
-                )
-                .on_conflict_do_nothing()
-            )
-
-    # Events ------------------------------------------------------------------------------
-    async def announce(self, row: store.HistoryRow) -> None:
-        event = AlertTransition(
-            tenant_id=row.tenant_id,
-            rule_id=row.rule_id,
-            alert_name=row.alert_name,
-            status=row.status,
-            sequence=row.sequence,
-            fingerprint=row.fingerprint,
-            condition=row.condition,
-            value=row.value,
-            active_since=row.active_since,
-            fired_at=row.fired_at,
-            resolved_at=row.at if row.status == "resolved" else None,
-            labels=row.labels,
-        )
-        msg_id = f"alert.{row.status}:{row.rule_id}:{row.sequence}"
-        try:
-            await self.publish(self.mode, row.tenant_id, f"alert.{row.status}", event, msg_id)
-        except Exception:  # noqa: BLE001 - the sweep publishes it later
-            log.warning("alert event not published yet", extra={"msg_id": msg_id})
-            return
-        async with self.db.session(self.mode) as session:
-            await session.execute(
-                update(store.HistoryRow)
-                .where(
-                    col(store.HistoryRow.rule_id) == row.rule_id,
-                    col(store.HistoryRow.sequence) == row.sequence,
-                    col(store.HistoryRow.status) == row.status,
-                )
-                .values(published_at=datetime.now(UTC))
-            )
-            await session.commit()
-
-    async def publish_missed(self, older_than_s: float = 5.0) -> None:
-        """Events whose publication a crash or a broker outage interrupted."""
-        cutoff = moment(self.clock() - older_than_s)
-        async with self.db.session(self.mode) as session:
-            rows = (
-                await session.execute(
-                    select(store.HistoryRow)
-                    .where(
-                        col(store.HistoryRow.published_at).is_(None),
-                        col(store.HistoryRow.at) < cutoff,
-                    )
-                    .order_by(col(store.HistoryRow.id))
-                    .limit(100)
-                )
-            ).scalars()
-            missed = list(rows)
-        for row in missed:
-            await self.announce(row)

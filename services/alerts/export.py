@@ -6,8 +6,8 @@ from typing import Any
 
 import yaml
 
-from services.alerts.conditions import to_promql
 from services.alerts.durations import format_duration
+from services.alerts.promql import to_promql
 from services.alerts.rules import Rule
 
 

@@ -19,9 +19,10 @@ from sqlalchemy import delete
 from sqlmodel import col
 
 from services.alerts import store
-from services.alerts.api import AlertsApi, rule_of
+from services.alerts.api import AlertsApi
 from services.alerts.delivery import Delivery
 from services.alerts.engine import Clock, Evaluator
+from services.alerts.rule_api import rule_of
 from services.alerts.rules import RuleBody, RuleProblem, compile_rule, default_rule_bodies
 from shared import subjects
 from shared.bus import publish_event
@@ -109,7 +110,7 @@ class AlertsService:
                 try:
                     await evaluator.tick()
                     if ticks % 10 == 0:
-                        await evaluator.publish_missed()
+                        await evaluator.announcer.publish_missed()
                 except Exception:  # the next tick tries again
                     log.exception("evaluation tick failed", extra={"mode": str(evaluator.mode)})
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from services.alerts.conditions import Condition, ConditionError, parse_condition
+from services.alerts.condition_parser import ConditionError, parse_condition
+from services.alerts.conditions import Condition
 from services.alerts.durations import DurationError, parse_duration
-from services.alerts.evaluation import fingerprint
 
 MASK = "***"
 LABEL_NAME = r"^[a-zA-Z_][a-zA-Z0-9_]{0,62}$"
@@ -123,6 +126,15 @@ def condition_of(text: str) -> Condition:
             column=error.column,
             condition=text,
         ) from None
+
+
+def fingerprint(tenant_id: str, rule_name: str, labels: Mapping[str, str]) -> str:
+    """A stable 16-hex-digit id of one alert, like Alertmanager's: the same for the same
+    labels in any order. `alertname` and `tenant_id` always come from the arguments."""
+    identity = {**labels, "alertname": rule_name, "tenant_id": tenant_id}
+    # JSON of the sorted pairs: no choice of separator can make two label sets collide.
+    encoded = json.dumps(sorted(identity.items()), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from services.alerts.api import AlertsApi
 from services.alerts.delivery import Delivery
 from services.alerts.engine import Evaluator
 from services.alerts.handlers import answering
+from services.alerts.rule_api import rule_of
 from shared.contracts.alerts import AlertTransition
 from shared.contracts.metrics import MetricBatch, Sample
 from shared.db import Databases
@@ -87,6 +88,12 @@ class World:
 
     def new_evaluator(self) -> Evaluator:
         return Evaluator(self.mode, self.db, self.settings, self.clock, self.record)
+
+    async def restart(self) -> None:
+        """A restarted process: a new evaluator (empty windows) loads its rules and states."""
+        self.evaluator = self.new_evaluator()
+        self.api = AlertsApi(self.evaluator, self.settings)
+        await self.evaluator.load(rule_of)
 
     def new_delivery(self, **kwargs: Any) -> Delivery:
         return Delivery(

@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from services.alerts.api import rule_of
 from services.alerts.payloads import verify
 from tests.integration.alerts.conftest import World
 from tests.integration.alerts.receivers import WebhookReceiver
@@ -198,9 +197,7 @@ async def test_firing_alert_stays_firing_across_a_restart_and_is_not_notified_ag
     await world.push(cpu_usage=90)
     assert await world.delivery.deliver_due(world.mode) == 1
 
-    world.evaluator = world.new_evaluator()  # a restarted process: empty windows
-    world.api.evaluator = world.evaluator
-    await world.evaluator.load(rule_of)
+    await world.restart()
     assert await world.status(rule) == "firing"
     world.clock.advance(5)
     await world.evaluator.tick()  # no samples yet after the restart: not judged on them
@@ -219,9 +216,7 @@ async def test_firing_alert_stays_firing_across_a_restart_and_is_not_notified_ag
 async def test_pending_rule_keeps_its_start_across_a_restart(world: World) -> None:
     rule = await world.create_rule(alert_name="cpu", condition="cpu_usage > 80", duration="1m")
     await world.push(cpu_usage=90)
-    world.evaluator = world.new_evaluator()
-    world.api.evaluator = world.evaluator
-    await world.evaluator.load(rule_of)
+    await world.restart()
     world.clock.advance(60)
     await world.push(cpu_usage=90)
     assert await world.status(rule) == "firing"

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from services.alerts.evaluation import fingerprint
+from services.alerts.rules import fingerprint
 
 pytestmark = pytest.mark.unit
 

@@ -2,8 +2,10 @@
 
 import pytest
 
-from services.alerts.conditions import WindowFunction, parse_condition
-from services.alerts.evaluation import Verdict, WindowStore, evaluate, operand_value
+from services.alerts.condition_parser import parse_condition
+from services.alerts.conditions import WindowFunction
+from services.alerts.verdicts import Verdict, evaluate, operand_value
+from services.alerts.windows import WindowStore
 
 pytestmark = pytest.mark.unit
 

@@ -4,12 +4,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.alerts.condition_parser import ConditionError, parse_condition
 from services.alerts.conditions import (
     WINDOW_FUNCTIONS,
     And,
     Comparison,
     Condition,
-    ConditionError,
     Latest,
     Not,
     Or,
@@ -17,7 +17,6 @@ from services.alerts.conditions import (
     format_condition,
     longest_window,
     metrics_of,
-    parse_condition,
 )
 
 pytestmark = pytest.mark.unit

@@ -2,7 +2,8 @@
 
 import pytest
 
-from services.alerts.conditions import parse_condition, to_promql
+from services.alerts.condition_parser import parse_condition
+from services.alerts.promql import to_promql
 
 pytestmark = pytest.mark.unit
 

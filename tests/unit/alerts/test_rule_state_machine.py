@@ -2,14 +2,14 @@
 
 import pytest
 
-from services.alerts.evaluation import (
+from services.alerts.state_machine import (
     AlertStatus,
     RuleState,
     Transition,
     TransitionKind,
-    Verdict,
     step,
 )
+from services.alerts.verdicts import Verdict
 
 pytestmark = pytest.mark.unit
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.alerts.conditions import parse_condition
-from services.alerts.evaluation import WindowStore
+from services.alerts.condition_parser import parse_condition
+from services.alerts.windows import WindowStore
 
 pytestmark = pytest.mark.unit
 
