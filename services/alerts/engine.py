@@ -3,19 +3,24 @@ notification rows written in the same transaction, events published once.
 
 After a restart the rules' states come back from the database (a firing alert stays firing and
 is not notified again); the sample windows start empty, so for `stale_after` seconds a tenant
-whose samples have not arrived yet is not judged on missing data."""
+whose samples have not arrived yet is not judged on missing data.
+
+A rule deleted or disabled while its alert fires resolves it through the same outbox, once. A
+delete writes the resolution in the transaction that deletes the rule; a disabled rule is judged
+ended at once, and again at each tick until that is written, so a crash in between only delays it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from services.alerts import store
 from services.alerts.announcements import Announcer, Publisher
 from services.alerts.conditions import longest_window, metrics_of
-from services.alerts.judgement import Outcome, Tracked, judge
-from services.alerts.records import moment, write_outcomes
+from services.alerts.judgement import Outcome, Tracked, ending, judge
+from services.alerts.records import write_outcomes
 from services.alerts.rules import Rule
 from services.alerts.state_machine import RuleState
 from services.alerts.windows import WindowStore
@@ -70,17 +75,65 @@ class Evaluator:
                 notified = saved.last_notified_at
                 tracked.last_notified_at = notified.timestamp() if notified else None
 
-    def put_rule(self, rule: Rule) -> None:
+    def put_rule(self, rule: Rule) -> Tracked:
         rules = self.rules.setdefault(rule.tenant_id, {})
-        old = rules.get(rule.rule_id)
-        tracked = Tracked(rule, frozenset(metrics_of(rule.condition)), RuleState())
-        if old is not None:
-            tracked.state, tracked.value = old.state, old.value
-            tracked.repeat, tracked.last_notified_at = old.repeat, old.last_notified_at
-        rules[rule.rule_id] = tracked
+        metrics = frozenset(metrics_of(rule.condition))
+        tracked = rules.get(rule.rule_id)
+        if tracked is None:
+            tracked = rules[rule.rule_id] = Tracked(rule, metrics, RuleState())
+        else:
+            # Changed in place: an evaluation in flight records its outcome on this same entry.
+            tracked.rule, tracked.metrics = rule, metrics
         retention = max(longest_window(rule.condition), self.stale_after) + WINDOW_MARGIN_S
         window = self.windows.setdefault(rule.tenant_id, WindowStore(retention))
         window.retention_s = max(window.retention_s, retention)
+        return tracked
+
+    async def update_rule(self, rule: Rule) -> None:
+        """A changed rule; one disabled while its alert is active ends that alert now."""
+        tracked = self.put_rule(rule)
+        if not rule.enabled:
+            await self.advance(rule.tenant_id, [tracked], self.clock())
+
+    async def delete_rule(self, tenant_id: str, key: str) -> str | None:
+        """Delete a stored rule (by id or alert name); its active alert ends in the same
+        transaction. The rule's id, or None when the tenant has no such rule."""
+        # Under the lock no evaluation of the rule is half-written while it goes, so nothing
+        # is notified after its resolution.
+        async with self.lock:
+            now = self.clock()
+            async with self.db.session(self.mode) as session:
+                row = await store.find_rule(session, tenant_id, key, for_update=True)
+                if row is None:
+                    return None
+                ended = self.endings(tenant_id, now, row.rule_id)
+                history = await write_outcomes(session, tenant_id, ended, self.at(now))
+                await store.delete_rule(session, row.rule_id)
+                await session.commit()
+            self.remember(ended)
+            self.drop_rule(tenant_id, row.rule_id)
+        await self.settle(ended, history)
+        return row.rule_id
+
+    async def delete_tenant(self, tenant_id: str) -> None:
+        """Delete a tenant's rules and silences; its active alerts end in the same transaction."""
+        async with self.lock:
+            now = self.clock()
+            async with self.db.session(self.mode) as session:
+                ended = self.endings(tenant_id, now)
+                history = await write_outcomes(session, tenant_id, ended, self.at(now))
+                await store.delete_tenant(session, tenant_id)
+                await session.commit()
+            self.remember(ended)
+            self.drop_tenant(tenant_id)
+        await self.settle(ended, history)
+
+    def endings(self, tenant_id: str, now: float, rule_id: str | None = None) -> list[Outcome]:
+        """The ends of the active alerts of the tenant's rules, or of one of them."""
+        tracked = list(self.rules.get(tenant_id, {}).values())
+        if rule_id is not None:
+            tracked = [t for t in tracked if t.rule.rule_id == rule_id]
+        return [o for t in tracked if (o := ending(t, now)) is not None]
 
     def drop_rule(self, tenant_id: str, rule_id: str) -> None:
         self.rules.get(tenant_id, {}).pop(rule_id, None)
@@ -131,29 +184,37 @@ class Evaluator:
 
     async def advance(self, tenant_id: str, rules: list[Tracked], now: float) -> None:
         async with self.lock:
+            # A rule deleted while this waited for the lock is no longer judged.
+            current = self.rules.get(tenant_id, {})
+            rules = [t for t in rules if current.get(t.rule.rule_id) is t]
             outcomes = [o for t in rules if (o := self.judge(t, now)) is not None]
             if not outcomes:
                 return
-            history = await self.write(tenant_id, outcomes, now)
-            for o in outcomes:
-                t = o.tracked
-                t.state, t.value, t.repeat, t.last_notified_at = (
-                    o.state,
-                    o.value,
-                    o.repeat,
-                    o.last_notified_at,
-                )
+            async with self.db.session(self.mode) as session:
+                history = await write_outcomes(session, tenant_id, outcomes, self.at(now))
+                await session.commit()
+            self.remember(outcomes)
+        await self.settle(outcomes, history)
+
+    @staticmethod
+    def remember(outcomes: list[Outcome]) -> None:
+        """Once committed (and under the lock), the outcomes become the rules' states."""
+        for o in outcomes:
+            t = o.tracked
+            t.state, t.value, t.repeat, t.last_notified_at = (
+                o.state,
+                o.value,
+                o.repeat,
+                o.last_notified_at,
+            )
+
+    async def settle(self, outcomes: list[Outcome], history: list[store.HistoryRow]) -> None:
+        """After the lock: wake the delivery loop for new notifications, announce transitions."""
         if any(o.notify for o in outcomes):
             self.wake_delivery()
         for row in history:
             await self.announcer.announce(row)
 
-    async def write(
-        self, tenant_id: str, outcomes: list[Outcome], now: float
-    ) -> list[store.HistoryRow]:
-        at = moment(now)
-        assert at is not None
-        async with self.db.session(self.mode) as session:
-            history = await write_outcomes(session, tenant_id, outcomes, at)
-            await session.commit()
-        return history
+    @staticmethod
+    def at(now: float) -> datetime:
+        return datetime.fromtimestamp(now, UTC)

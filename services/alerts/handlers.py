@@ -15,8 +15,6 @@ from typing import Any
 from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
 from pydantic import ValidationError
-from sqlalchemy import delete
-from sqlmodel import col
 
 from services.alerts import store
 from services.alerts.api import AlertsApi
@@ -169,11 +167,7 @@ class AlertsService:
             )
 
     async def forget_tenant(self, mode: Mode, tenant_id: str) -> None:
-        async with self.runtime.db.session(mode) as session:
-            for table in (store.RuleStateRow, store.RuleRow, store.SilenceRow):
-                await session.execute(delete(table).where(col(table.tenant_id) == tenant_id))
-            await session.commit()
-        self.evaluators[mode].drop_tenant(tenant_id)
+        await self.evaluators[mode].delete_tenant(tenant_id)
 
 
 def from_message(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from services.alerts.conditions import comparisons_of
 from services.alerts.rules import Rule
-from services.alerts.state_machine import AlertStatus, RuleState, Transition, step
+from services.alerts.state_machine import AlertStatus, RuleState, Transition, retire, step
 from services.alerts.verdicts import evaluate, operand_value
 from services.alerts.windows import WindowStore
 
@@ -48,7 +48,7 @@ def judge(
     `repeat_interval_s` applies to rules that set none of their own."""
     rule = tracked.rule
     if not rule.enabled:
-        return None
+        return ending(tracked, now)
     verdict = evaluate(rule.condition, window, now, stale_after_s)
     state, transition = step(tracked.state, verdict, now, rule.duration_s, rule.keep_firing_for_s)
     first = next(comparisons_of(rule.condition))
@@ -65,3 +65,16 @@ def judge(
         tracked.state = state  # only evaluated_at moved: not worth a write
         return None
     return Outcome(tracked, state, value, transition, repeat, notified, notify)
+
+
+def ending(tracked: Tracked, now: float) -> Outcome | None:
+    """The outcome of a rule that stops being evaluated (deleted or disabled): its firing alert
+    resolves and is notified like any resolution; None when no alert is active."""
+    state, transition = retire(tracked.state, now)
+    if transition is None:
+        return None
+    if transition.notifies:
+        return Outcome(tracked, state, tracked.value, transition, 0, now, transition.kind.value)
+    return Outcome(
+        tracked, state, tracked.value, transition, tracked.repeat, tracked.last_notified_at, None
+    )

@@ -157,21 +157,17 @@ class RuleApi:
                     "ALERT_RULE_EXISTS",
                     f"tenant {tenant_id!r} already has a rule {body.alert_name!r}",
                 ) from None
-        self.evaluator.put_rule(rule)
+        await self.evaluator.update_rule(rule)
         return ok(self.rule_answer(row))
 
     async def patch_rule(self, tenant_id: str, key: str, data: Any) -> dict[str, Any]:
         return await self.update_rule(tenant_id, key, data, merge=True)
 
     async def delete_rule(self, tenant_id: str, key: str, _: Any = None) -> dict[str, Any]:
-        async with self.db.session(self.mode) as session:
-            row = await store.find_rule(session, tenant_id, key, for_update=True)
-            if row is None:
-                raise self.missing(tenant_id, key)
-            await store.delete_rule(session, row.rule_id)
-            await session.commit()
-        self.evaluator.drop_rule(tenant_id, row.rule_id)
-        return ok({"rule_id": row.rule_id, "deleted": True})
+        rule_id = await self.evaluator.delete_rule(tenant_id, key)
+        if rule_id is None:
+            raise self.missing(tenant_id, key)
+        return ok({"rule_id": rule_id, "deleted": True})
 
     async def export(self, request: dict[str, Any]) -> dict[str, Any]:
         tenant_id, fmt = str(request.get("tenant_id", "")), request.get("format", "prometheus")

@@ -113,6 +113,19 @@ def step(
     return _inactive(state), resolved
 
 
+def retire(state: RuleState, now: float) -> tuple[RuleState, Transition | None]:
+    """The rule stops being evaluated (deleted or disabled): a firing alert resolves and a
+    pending one is cancelled at `now`, whatever its condition says. The episode count stays,
+    so a rule enabled again starts a new episode. There is no verdict: it reads NO_DATA."""
+    if state.status is AlertStatus.INACTIVE:
+        return state, None
+    last = state.evaluated_at
+    state = replace(state, evaluated_at=now if last is None else max(now, last))
+    firing = state.status is AlertStatus.FIRING
+    kind = TransitionKind.RESOLVED if firing else TransitionKind.CANCELLED
+    return _inactive(state), _transition(kind, state, Verdict.NO_DATA)
+
+
 def _fire(state: RuleState, verdict: Verdict) -> tuple[RuleState, Transition]:
     fired = replace(state, status=AlertStatus.FIRING, fired_at=state.evaluated_at)
     return fired, _transition(TransitionKind.FIRING, fired, verdict)

@@ -156,6 +156,12 @@ async def delete_rule(session: AsyncSession, rule_id: str) -> None:
     await session.execute(delete(RuleRow).where(col(RuleRow.rule_id) == rule_id))
 
 
+async def delete_tenant(session: AsyncSession, tenant_id: str) -> None:
+    """A deleted tenant's rules, their states and its silences; history and notifications stay."""
+    for table in (RuleStateRow, RuleRow, SilenceRow):
+        await session.execute(delete(table).where(col(table.tenant_id) == tenant_id))
+
+
 async def active_silences(session: AsyncSession, tenant_id: str, at: datetime) -> list[SilenceRow]:
     result = await session.execute(
         select(SilenceRow).where(

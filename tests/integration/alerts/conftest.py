@@ -90,9 +90,12 @@ class World:
         return Evaluator(self.mode, self.db, self.settings, self.clock, self.record)
 
     async def restart(self) -> None:
-        """A restarted process: a new evaluator (empty windows) loads its rules and states."""
+        """A restarted process: a new evaluator (empty windows) loads its rules and states, a
+        new delivery loop finds the outbox as the last one left it."""
+        await self.delivery.http.aclose()
         self.evaluator = self.new_evaluator()
         self.api = AlertsApi(self.evaluator, self.settings)
+        self.delivery = self.new_delivery()
         await self.evaluator.load(rule_of)
 
     def new_delivery(self, **kwargs: Any) -> Delivery:

@@ -102,3 +102,33 @@ async def test_metric_batch_above_threshold_fires_event_and_webhook(service) -> 
     finally:
         await events.unsubscribe()
         await receiver.stop()
+
+
+async def test_deleting_a_tenant_resolves_its_firing_alert(service) -> None:
+    tenant = f"t-{uuid4().hex[:8]}"
+    receiver = await WebhookReceiver().start()
+    events = await service.subscribe(subjects.event(MODE, tenant, "alert", "*"))
+    try:
+        action = {"type": "webhook", "url": receiver.url}
+        body = {"alert_name": "cpu", "condition": "cpu_usage > 80", "actions": [action]}
+        await rpc(service, "rules", {"op": "create", "tenant_id": tenant, "body": body})
+        batch = {
+            "tenant_id": tenant,
+            "batch_id": uuid4().hex,
+            "samples": [
+                {"name": "cpu_usage", "value": 95.0, "timestamp": datetime.now(UTC).isoformat()}
+            ],
+        }
+        await publish(service, subjects.metrics(MODE, tenant), batch, batch["batch_id"])
+        await receiver.wait_for(1)
+        deleted = subjects.event(MODE, tenant, "tenant", "deleted")
+        await publish(service, deleted, {"tenant_id": tenant}, uuid4().hex)
+        delivered = await receiver.wait_for(2)
+        assert [json.loads(r.body)["status"] for r in delivered] == ["firing", "resolved"]
+        subjects_seen = [(await events.next_msg(timeout=10)).subject for _ in range(2)]
+        assert [s.rsplit(".", 1)[-1] for s in subjects_seen] == ["firing", "resolved"]
+        listed = await rpc(service, "rules", {"op": "list", "tenant_id": tenant})
+        assert listed["data"]["total_count"] == 0
+    finally:
+        await events.unsubscribe()
+        await receiver.stop()

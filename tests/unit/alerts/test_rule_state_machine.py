@@ -7,6 +7,7 @@ from services.alerts.state_machine import (
     RuleState,
     Transition,
     TransitionKind,
+    retire,
     step,
 )
 from services.alerts.verdicts import Verdict
@@ -125,3 +126,38 @@ def test_firing_and_resolved_are_the_transitions_that_notify():
         "firing",
         "resolved",
     }
+
+
+def test_a_retired_firing_alert_resolves_at_that_moment_and_keeps_its_episode():
+    firing, _ = run([F, T, T], duration_s=60)
+    state, resolved = retire(firing, 150.0)
+    assert resolved is not None and resolved.notifies
+    assert (resolved.kind, resolved.sequence, resolved.at) == (TransitionKind.RESOLVED, 1, 150)
+    assert resolved.active_since == 60 and resolved.fired_at == 120
+    assert state == RuleState(sequence=1, evaluated_at=150.0)
+
+
+def test_a_retired_pending_alert_is_cancelled_without_a_notification():
+    pending, _ = run([T], duration_s=300)
+    state, cancelled = retire(pending, 30.0)
+    assert cancelled is not None and cancelled.kind is TransitionKind.CANCELLED
+    assert not cancelled.notifies and state.status is AlertStatus.INACTIVE
+
+
+def test_retiring_an_inactive_rule_changes_nothing():
+    inactive, _ = run([T, F], duration_s=0)
+    assert retire(inactive, 500.0) == (inactive, None)
+
+
+def test_a_rule_enabled_again_after_retiring_starts_the_next_episode():
+    firing, _ = run([T], duration_s=0)
+    state, _ = retire(firing, 10.0)
+    again, transition = step(state, T, 20.0, 0.0)
+    assert transition is not None and transition.kind is TransitionKind.FIRING
+    assert transition.sequence == 2 and again.active_since == 20
+
+
+def test_retiring_never_moves_the_last_evaluation_back():
+    firing, _ = run([T, T], duration_s=0)  # last evaluated at 60
+    state, resolved = retire(firing, 30.0)
+    assert resolved is not None and resolved.at == 60 and state.evaluated_at == 60
