@@ -5,8 +5,8 @@
   message that does not match its contract, it goes to the mode's dead-letter subject.
 - `durable_subscriber` hands messages one by one: in order for one tenant, several tenants at
   once up to `concurrency`. `batch_consumer` hands whole batches, in stream order.
-- The loop waits for the first message and takes whatever else is there within a few
-  milliseconds, so a message never waits for a batch to fill.
+- The loop handles a message as soon as it arrives, with whatever else arrived with it, so a
+  message never waits for a batch to fill (`shared.pull`).
 
 Why not FastStream's pull subscribers: its batch mode waits for a full batch or its timeout,
 its loop dies on nats-py's plain `TimeoutError` with the messages it had fetched (back only after
@@ -23,7 +23,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import nats.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 from pydantic import ValidationError
@@ -39,11 +38,11 @@ from shared.bus import (
 )
 from shared.logging import correlation_id, new_correlation_id
 from shared.modes import Mode
+from shared.pull import PullFeed
 from shared.service import ServiceRuntime
 from shared.telemetry import MESSAGES_DEAD_LETTERED, MESSAGES_HANDLED, MESSAGES_RETRIED
 
 log = logging.getLogger(__name__)
-FETCH_ERRORS = (nats.errors.TimeoutError, asyncio.TimeoutError)
 # Messages that will not decode or validate on the next try either.
 HOPELESS = (ValidationError, json.JSONDecodeError, UnicodeDecodeError)
 
@@ -76,40 +75,40 @@ class JetStreamConsumer:
         self,
         runtime: ServiceRuntime,
         *,
-        subject: str,
+        subject: str | list[str],
         stream: str,
         durable: str,
         max_batch: int,
-        linger_seconds: float = 0.005,
     ) -> None:
-        self.runtime, self.subject, self.stream, self.durable = runtime, subject, stream, durable
-        self.max_batch, self.linger = max_batch, linger_seconds
+        self.runtime, self.stream, self.durable = runtime, stream, durable
+        self.subjects = [subject] if isinstance(subject, str) else list(subject)
+        self.max_batch = max_batch
         self._task: asyncio.Task[None] | None = None
-        self._subscription: Any = None
+        self._feed: PullFeed | None = None
         self._running = False
         runtime.on_start.append(self.start)
         runtime.on_stop.insert(0, self.stop)
 
     async def start(self) -> None:
         settings = self.runtime.settings
+        one = len(self.subjects) == 1
         config = ConsumerConfig(
             durable_name=self.durable,
-            filter_subject=self.subject,
+            filter_subject=self.subjects[0] if one else None,
+            filter_subjects=None if one else self.subjects,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=settings.ack_wait_seconds,
             # A backstop for a message that kills the process before it is settled.
             max_deliver=settings.max_deliver + 2,
             max_ack_pending=max(1000, self.max_batch * 4),
         )
-        js = self.runtime.broker.connection.jetstream()
-        self._subscription = await js.pull_subscribe(
-            self.subject, durable=self.durable, stream=self.stream, config=config
-        )
+        self._feed = PullFeed(self.runtime.broker.connection, self.stream, config, self.max_batch)
+        await self._feed.open()
         self._running = True
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.durable}")
 
     async def stop(self) -> None:
-        """Finish the work in hand, then stop fetching."""
+        """Finish the work in hand, then stop taking messages."""
         self._running = False
         if self._task is not None:
             try:
@@ -117,20 +116,14 @@ class JetStreamConsumer:
             except (TimeoutError, asyncio.CancelledError):
                 log.warning("consumer did not stop in time", extra={"durable": self.durable})
             self._task = None
-        if self._subscription is not None:
+        if self._feed is not None:
             with contextlib.suppress(Exception):
-                await self._subscription.unsubscribe()
-            self._subscription = None
+                await self._feed.close()
+            self._feed = None
 
     async def _fetch(self, limit: int) -> list[Msg]:
-        try:
-            batch: list[Msg] = await self._subscription.fetch(1, timeout=1.0)
-        except FETCH_ERRORS:
-            return []
-        if limit > 1:
-            with contextlib.suppress(*FETCH_ERRORS):
-                batch += await self._subscription.fetch(limit - 1, timeout=self.linger)
-        return batch
+        assert self._feed is not None
+        return await self._feed.take(limit)
 
     async def _run(self) -> None:
         while self._running:
@@ -188,9 +181,9 @@ async def dead_letter(runtime: ServiceRuntime, batch: list[Msg], exc: Exception)
     error = f"{type(exc).__name__}: {exc}"[:500].replace("\n", " ")
     for msg in batch:
         mode = Mode(msg.subject.split(".")[1]) if msg.subject.startswith("ecp.") else Mode.prod
-        await runtime.broker.publish(
-            msg.data,
+        await runtime.broker.connection.jetstream().publish(
             subjects.dead_letter(mode, runtime.name),
+            msg.data,
             headers={
                 **carried_headers(msg.headers or {}),
                 MSG_ID_HEADER: f"dlq:{runtime.name}:{msg.metadata.stream}:{msg.metadata.sequence.stream}",
@@ -282,7 +275,7 @@ class MessageConsumer(JetStreamConsumer):
 def durable_subscriber(
     runtime: ServiceRuntime,
     *,
-    subject: str,
+    subject: str | list[str],
     stream: str,
     durable: str,
     concurrency: int = 1,
@@ -308,7 +301,7 @@ def durable_subscriber(
 def batch_consumer(
     runtime: ServiceRuntime,
     *,
-    subject: str,
+    subject: str | list[str],
     stream: str,
     durable: str,
     handler: BatchHandler,

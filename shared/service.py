@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from faststream.nats import NatsBroker
 from prometheus_client import start_http_server
 
@@ -91,4 +92,6 @@ class ServiceRuntime:
 
     def run(self) -> None:
         configure_logging(self.name, self.settings.log_level, self.settings.log_json)
-        asyncio.run(self.serve_forever())
+        # uvloop: the event loop is most of a service's CPU time under load, and uvloop's is leaner.
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(self.serve_forever())

@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 
 
 class DemoTarget:
-    """The virtual cluster of the demo database. The state lives in one row, locked while a
-    placement changes it; the last version read is cached so a placement does not re-parse it."""
+    """The virtual cluster of the demo database: the nodes in one row, locked while a placement
+    changes the cluster, and each tenant's pods in a row of its own, so a placement writes only
+    its tenant's. The last version read is cached so a placement does not read it all again."""
 
     def __init__(self, db: Databases, settings: Settings) -> None:
         self.db, self.settings = db, settings
@@ -49,12 +50,17 @@ class DemoTarget:
             version, state = await self._locked(session)
             if state.nodes != empty.nodes:
                 names = {n.name for n in empty.nodes}
-                kept = tuple(p for p in state.pods if p.node in names)
-                dropped = len(state.pods) - len(kept)
+                gone = [p for p in state.pods if p.node not in names]
                 log.warning(
-                    "virtual cluster nodes changed", extra={"pods_dropped_from_gone_nodes": dropped}
+                    "virtual cluster nodes changed",
+                    extra={"pods_dropped_from_gone_nodes": len(gone)},
                 )
-                await self._save(session, version, ClusterState(nodes=empty.nodes, pods=kept))
+                kept = tuple(p for p in state.pods if p.node in names)
+                new_state = ClusterState(nodes=empty.nodes, pods=kept)
+                await store.save_nodes(session, version + 1, _nodes(empty), utc_now())
+                for tenant_id in sorted({p.tenant_id for p in gone}):
+                    await self._save(session, version + 1, new_state, tenant_id)
+                self._cached = None
             await session.commit()
 
     async def _create_row(self, session: AsyncSession) -> None:
@@ -63,7 +69,7 @@ class DemoTarget:
             .values(
                 name=store.VIRTUAL_CLUSTER,
                 version=0,
-                state=ClusterState.empty(self.spec).to_dict(),
+                state=_nodes(ClusterState.empty(self.spec)),
                 updated_at=utc_now(),
             )
             .on_conflict_do_nothing()
@@ -77,14 +83,21 @@ class DemoTarget:
             assert version is not None
         if self._cached is not None and self._cached[0] == version:
             return self._cached
-        data = await store.cluster_state(session)
-        assert data is not None
-        state = ClusterState.from_dict(data)
-        self._cached = (version, state)
+        self._cached = (version, await self._read(session))
         return self._cached
 
-    async def _save(self, session: AsyncSession, version: int, state: ClusterState) -> None:
-        await store.save_cluster(session, version + 1, state.to_dict(), utc_now())
+    async def _read(self, session: AsyncSession) -> ClusterState:
+        nodes = await store.cluster_state(session)
+        if nodes is None:
+            return ClusterState.empty(self.spec)
+        return ClusterState.model_validate({**nodes, "pods": await store.all_pods(session)})
+
+    async def _save(
+        self, session: AsyncSession, version: int, state: ClusterState, tenant_id: str
+    ) -> None:
+        """Store the tenant's pods of `state`, which differs from the stored one only in those."""
+        pods = [p.model_dump(mode="json") for p in state.pods if p.tenant_id == tenant_id]
+        await store.save_tenant_pods(session, version + 1, tenant_id, pods, utc_now())
         self._cached = (version + 1, state)
 
     def forget_cache(self) -> None:
@@ -93,8 +106,7 @@ class DemoTarget:
 
     async def state(self) -> ClusterState:
         async with self.db.session(Mode.demo) as session:
-            data = await store.cluster_state(session)
-        return ClusterState.from_dict(data) if data else ClusterState.empty(self.spec)
+            return await self._read(session)
 
     async def cluster_usage(self) -> dict[str, Any]:
         state = await self.state()
@@ -158,7 +170,7 @@ class DemoTarget:
                 version, state = await self._locked(session)
                 new_state, placement = place_tenant(state, job.tenant_id, job.objects)
                 if placement.ok:
-                    await self._save(session, version, new_state)
+                    await self._save(session, version, new_state, job.tenant_id)
                     row = await store.deployment(session, job.deployment_id)
                     if row is not None:
                         row.placement, row.step = _placement(placement), "dry-run"
@@ -190,10 +202,15 @@ class DemoTarget:
         try:
             version, state = await self._locked(session)
             if any(p.tenant_id == tenant_id for p in state.pods):
-                await self._save(session, version, release_tenant(state, tenant_id))
+                await self._save(session, version, release_tenant(state, tenant_id), tenant_id)
         except BaseException:
             self.forget_cache()
             raise
+
+
+def _nodes(state: ClusterState) -> dict[str, Any]:
+    """What the cluster row holds: the nodes, without the pods."""
+    return {"nodes": [n.model_dump(mode="json") for n in state.nodes]}
 
 
 def _placement(report: PlacementReport) -> dict[str, Any]:

@@ -89,7 +89,9 @@ class Deployer:
             if stale:
                 log.info("stale manifest not deployed", extra={"tenant_id": tenant_id})
                 return
-            await self._deploy(tenant_id, deployment_id, revision, revision, "deploy", "auto", msg)
+            await self._deploy(
+                tenant_id, deployment_id, revision, revision, "deploy", "auto", msg, event.objects
+            )
 
     async def on_command(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
         verb = msg.subject.rsplit(".", 1)[-1]
@@ -146,8 +148,11 @@ class Deployer:
         kind: JobKind,
         reason: str,
         msg: ReceivedMessage | None,
+        objects: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Run one deployment to its end; a replay of a finished one only repeats its outcome."""
+        """Run one deployment to its end; a replay of a finished one only repeats its outcome.
+
+        `objects` are the manifest's when the caller has them (else they are read)."""
         reporter = Reporter(self.broker, self.mode, tenant_id, revision, deployment_id)
         async with self.db.session(self.mode) as session:
             row = await store.deployment(session, deployment_id)
@@ -157,9 +162,11 @@ class Deployer:
             tenant = await store.tenant(session, tenant_id, for_update=True)
             if row is None and revision <= tenant.deleted_revision:
                 return
-            manifest = await store.manifest(session, tenant_id, manifest_revision)
+            if objects is None:
+                manifest = await store.manifest(session, tenant_id, manifest_revision)
+                objects = manifest.objects if manifest is not None else None
             if (
-                manifest is None
+                objects is None
                 and manifest_revision
                 and kind == "deploy"
                 and _early(msg, self.settings)
@@ -187,7 +194,7 @@ class Deployer:
         await reporter.started(
             {"kind": kind, "reason": reason, "manifest_revision": manifest_revision}
         )
-        if manifest is None:
+        if objects is None:
             why = (
                 f"no rendered manifest of revision {manifest_revision} for tenant {tenant_id!r}"
                 if manifest_revision
@@ -201,7 +208,7 @@ class Deployer:
                 revision,
                 manifest_revision,
                 kind,
-                manifest.objects,
+                objects,
                 inventory,
                 reporter,
             )

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from faststream.nats import NatsBroker
 
-from shared.bus import publish_event
+from shared.bus import acked, publish_event, publish_event_unacked
 from shared.contracts.deployments import DeploymentFinished, DeploymentProgress, DeploymentState
 from shared.modes import Mode
 
@@ -27,7 +27,10 @@ StepStatus = Literal["started", "ok", "waiting", "failed"]
 
 @dataclass
 class Reporter:
-    """Publishes `deployment.started`, then `deployment.progress` steps, then the outcome."""
+    """Publishes `deployment.started`, then `deployment.progress` steps, then the outcome.
+
+    Steps go out without waiting for each ack (they keep their order); the outcome is published
+    only once every step before it is acked."""
 
     broker: NatsBroker
     mode: Mode
@@ -37,9 +40,10 @@ class Reporter:
     sequence: int = 0
     last_step: str = ""
     steps: list[dict[str, Any]] = field(default_factory=list)
+    unacked: list[asyncio.Future[Any]] = field(default_factory=list)
 
     async def started(self, detail: dict[str, Any]) -> None:
-        await self._publish(
+        await self._send(
             "deployment.started",
             DeploymentProgress(
                 tenant_id=self.tenant_id,
@@ -71,7 +75,7 @@ class Reporter:
             detail=detail or {},
         )
         self.steps.append({"step": step, "status": status, "message": message})
-        await self._publish(
+        await self._send(
             "deployment.progress",
             event,
             msg_id=f"deployment.progress:{self.deployment_id}:{self.sequence}",
@@ -80,6 +84,8 @@ class Reporter:
     async def finished(
         self, state: DeploymentState, reason: str, objects: list[dict[str, Any]]
     ) -> None:
+        await acked(self.unacked)
+        self.unacked.clear()
         await self._publish(
             FINISHED_EVENT[state],
             DeploymentFinished(
@@ -91,6 +97,13 @@ class Reporter:
                 objects=objects,
             ),
             msg_id=f"{FINISHED_EVENT[state]}:{self.deployment_id}",
+        )
+
+    async def _send(self, name: str, event: Any, *, msg_id: str) -> None:
+        self.unacked.append(
+            await publish_event_unacked(
+                self.broker, self.mode, self.tenant_id, name, event, msg_id=msg_id
+            )
         )
 
     async def _publish(self, name: str, event: Any, *, msg_id: str) -> None:

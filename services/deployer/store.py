@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime, delete, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -75,7 +75,8 @@ class TenantRow(SQLModel, table=True):
 
 
 class ClusterRow(SQLModel, table=True):
-    """The virtual cluster of the mode's database: one row, locked while a placement changes."""
+    """The virtual cluster of the mode's database: its nodes, and a version that every change
+    of the pods raises. The row is locked while a placement changes the cluster."""
 
     __tablename__ = "cluster_state"
     __table_args__ = {"schema": SCHEMA}
@@ -83,6 +84,17 @@ class ClusterRow(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=63)
     version: int = 0
     state: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TenantPodsRow(SQLModel, table=True):
+    """The pods one tenant has on the virtual cluster."""
+
+    __tablename__ = "virtual_pods"
+    __table_args__ = {"schema": SCHEMA}
+
+    tenant_id: str = Field(primary_key=True, max_length=63)
+    pods: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
@@ -130,12 +142,6 @@ async def history(session: AsyncSession, tenant_id: str, limit: int = 50) -> lis
     return list(result.scalars())
 
 
-async def locked_cluster(session: AsyncSession) -> ClusterRow | None:
-    """The cluster row, locked until the transaction ends, so placements never overwrite."""
-    statement = select(ClusterRow).where(col(ClusterRow.name) == VIRTUAL_CLUSTER).with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
 async def cluster_version(session: AsyncSession, *, for_update: bool) -> int | None:
     statement = select(col(ClusterRow.version)).where(col(ClusterRow.name) == VIRTUAL_CLUSTER)
     if for_update:
@@ -148,13 +154,41 @@ async def cluster_state(session: AsyncSession) -> dict[str, Any] | None:
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def save_cluster(
-    session: AsyncSession, version: int, state: dict[str, Any], at: datetime
+async def all_pods(session: AsyncSession) -> list[dict[str, Any]]:
+    rows = await session.execute(select(col(TenantPodsRow.pods)))
+    return [pod for (pods,) in rows for pod in pods]
+
+
+async def save_nodes(
+    session: AsyncSession, version: int, nodes: dict[str, Any], at: datetime
 ) -> None:
     await session.execute(
         update(ClusterRow)
         .where(col(ClusterRow.name) == VIRTUAL_CLUSTER)
-        .values(version=version, state=state, updated_at=at)
+        .values(version=version, state=nodes, updated_at=at)
+    )
+
+
+async def save_tenant_pods(
+    session: AsyncSession, version: int, tenant_id: str, pods: list[dict[str, Any]], at: datetime
+) -> None:
+    """Replace one tenant's pods (none: forget the tenant) and raise the cluster's version."""
+    if pods:
+        statement = insert(TenantPodsRow).values(tenant_id=tenant_id, pods=pods, updated_at=at)
+        await session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[TenantPodsRow.tenant_id],
+                set_={"pods": statement.excluded.pods, "updated_at": at},
+            )
+        )
+    else:
+        await session.execute(
+            delete(TenantPodsRow).where(col(TenantPodsRow.tenant_id) == tenant_id)
+        )
+    await session.execute(
+        update(ClusterRow)
+        .where(col(ClusterRow.name) == VIRTUAL_CLUSTER)
+        .values(version=version, updated_at=at)
     )
 
 

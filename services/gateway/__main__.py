@@ -15,4 +15,7 @@ if __name__ == "__main__":
         port=settings.gateway_port,
         log_config=None,
         ws="websockets",
+        # Compressing each message for each client costs more CPU than the loopback and LAN
+        # bytes it saves, and it is what slows a fan-out to many clients.
+        ws_per_message_deflate=False,
     )

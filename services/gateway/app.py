@@ -6,15 +6,12 @@ import importlib
 import json
 import logging
 import pkgutil
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from faststream.nats import NatsMessage
+from fastapi import FastAPI
 from nats.aio.msg import Msg
 
 from services.gateway import routes, store
@@ -22,15 +19,14 @@ from services.gateway.auth import bootstrap_admin_key
 from services.gateway.deps import Gateway
 from services.gateway.errors import install_error_handlers
 from services.gateway.events import BusEvent, EventHub
-from services.gateway.projection import apply_event
+from services.gateway.projection import PROJECTED_EVENTS, apply_event
 from services.gateway.reconcile import Reconciler
+from services.gateway.tracing import RequestTracing
 from shared import subjects
 from shared.consumers import batch_consumer
-from shared.logging import correlation_id, new_correlation_id
 from shared.modes import Mode
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
-from shared.telemetry import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +59,16 @@ async def project(gateway: Gateway, events: list[BusEvent]) -> None:
 def register_event_handlers(gateway: Gateway) -> None:
     broker = gateway.broker
 
-    # no_reply: events reach this subscriber from JetStream publishes, whose reply subject is
-    # the publisher's ack inbox; an answer from here would race the server's ack.
-    @broker.subscriber("ecp.*.evt.>", no_reply=True)
-    async def relay(msg: NatsMessage) -> None:
-        gateway.hub.dispatch(parse_event(msg.raw_message.subject, msg.raw_message.data))
+    async def relay(msg: Msg) -> None:
+        gateway.hub.dispatch(parse_event(msg.subject, msg.data))
+
+    async def follow_events() -> None:
+        # Every replica gets every event for its WebSocket clients and waiting requests. A plain
+        # nats-py subscription: nothing answers the publisher's ack inbox (a reply would race the
+        # server's ack) and no framework runs per event.
+        await broker.connection.subscribe("ecp.*.evt.>", cb=relay)
+
+    gateway.runtime.on_start.append(follow_events)
 
     async def project_batch(batch: list[Msg]) -> None:
         await project(gateway, [parse_event(raw.subject, raw.data) for raw in batch])
@@ -76,7 +77,9 @@ def register_event_handlers(gateway: Gateway) -> None:
         # One batch at a time, in stream order: a tenant's events must apply in publish order.
         batch_consumer(
             gateway.runtime,
-            subject=subjects.all_events(mode),
+            subject=[
+                subjects.event(mode, subjects.ANY, *name.split(".", 1)) for name in PROJECTED_EVENTS
+            ],
             stream=subjects.stream_name(mode, "evt"),
             durable=f"gateway-{mode}-read-model",
             handler=project_batch,
@@ -112,33 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.gateway = gateway
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def trace(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:
-        request_id = request.headers.get("x-request-id") or new_correlation_id()
-        token = correlation_id.set(request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            correlation_id.reset(token)
-        elapsed = time.perf_counter() - started
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(request.method, route).observe(elapsed)
-        response.headers["X-Request-ID"] = request_id
-        if request.headers.get("x-debug", "").lower() == "true":
-            response.headers["X-Debug-Info"] = json.dumps(
-                {
-                    "request_id": request_id,
-                    "route": route,
-                    "duration_ms": round(elapsed * 1e3, 2),
-                    "mode": "demo"
-                    if request.headers.get("x-demo-mode", "").lower() == "true"
-                    else "prod",
-                    "service": "gateway",
-                }
-            )
-        return response
+    app.add_middleware(RequestTracing)
 
     for module in route_modules():
         app.include_router(module.router)

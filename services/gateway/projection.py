@@ -12,11 +12,14 @@ from services.gateway.store import TenantRow
 SETTLING_EVENTS = {"tenant.sized", "tenant.rejected", "tenant.deleted"}
 DEPLOYMENT_STATUS = {
     "deployment.started": "deploying",
-    "deployment.progress": "deploying",
     "deployment.succeeded": "running",
     "deployment.failed": "failed",
     "deployment.rolled-back": "running",
 }
+
+
+# Every event that can change a row; the read model's consumer takes only these.
+PROJECTED_EVENTS = (*sorted(SETTLING_EVENTS), "tenant.accepted", *DEPLOYMENT_STATUS)
 
 
 def apply_event(row: TenantRow, event: str, data: dict[str, Any]) -> bool:

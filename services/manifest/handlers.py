@@ -17,7 +17,7 @@ from faststream.nats import NatsBroker
 
 from services.manifest import queries, store
 from services.manifest.naming import HASH_ANNOTATION
-from services.manifest.render import TenantManifestInput, render, to_yaml
+from services.manifest.render import TenantManifestInput, render
 from shared import subjects
 from shared.bus import publish_event
 from shared.consumers import ReceivedMessage, durable_subscriber
@@ -79,8 +79,6 @@ def manifest_row(
         monitored_content_hash=manifest_hash(monitored),
         objects=objects,
         monitored_objects=monitored,
-        yaml_text=to_yaml(objects),
-        monitored_yaml_text=to_yaml(monitored),
         object_counts=dict(sorted(Counter(str(o["kind"]) for o in objects).items())),
         source=source.model_dump(mode="json"),
         auto_deploy=auto_deploy,

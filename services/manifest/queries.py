@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from services.manifest import store
 from services.manifest.diff import diff_manifests, diff_summary
-from services.manifest.render import to_json
+from services.manifest.render import to_json, to_yaml
 from services.manifest.summary import DEFAULT_PRICE_PER_CORE_MONTH
 from services.manifest.validation import UnsupportedVersionError, validate_manifest
 from shared import subjects
@@ -56,7 +56,8 @@ def revision_not_found(tenant_id: str, revision: int) -> Reply:
 def manifest_text(row: store.ManifestRow, fmt: str, include_monitoring: bool) -> str:
     if fmt == "json":
         return to_json(row.monitored_objects if include_monitoring else row.objects)
-    return row.monitored_yaml_text if include_monitoring else row.yaml_text
+    # YAML is a function of the stored objects (same objects, same bytes): made when asked for.
+    return to_yaml(row.monitored_objects if include_monitoring else row.objects)
 
 
 def revision_entry(row: store.ManifestRow) -> Reply:
@@ -144,8 +145,8 @@ class ManifestQueries:
             if wanted is not None and wanted not in rows:
                 return revision_not_found(body.tenant_id, wanted)
         # With no earlier revision the diff is against nothing: every object is added.
-        old_text = rows[start].yaml_text if start is not None else ""
-        changes = diff_manifests(old_text, rows[to].yaml_text)
+        old_text = to_yaml(rows[start].objects) if start is not None else ""
+        changes = diff_manifests(old_text, to_yaml(rows[to].objects))
         return {
             "ok": True,
             "tenant_id": body.tenant_id,

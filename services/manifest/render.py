@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from typing import Any
@@ -83,14 +82,15 @@ def render(tenant: TenantManifestInput, include_monitoring: bool) -> list[Obj]:
 
 
 def _without_manifest_annotations(obj: Obj) -> Obj:
-    stripped = copy.deepcopy(obj)
-    annotations = stripped.get("metadata", {}).get("annotations")
-    if isinstance(annotations, dict):
-        for key in _UNHASHED:
-            annotations.pop(key, None)
-        if not annotations:
-            del stripped["metadata"]["annotations"]
-    return stripped
+    """The object with its metadata copied without those annotations; the rest is shared."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("annotations"), dict):
+        return obj
+    kept = {k: v for k, v in metadata["annotations"].items() if k not in _UNHASHED}
+    stripped_metadata = {k: v for k, v in metadata.items() if k != "annotations"}
+    if kept:
+        stripped_metadata["annotations"] = kept
+    return {**obj, "metadata": stripped_metadata}
 
 
 def content_hash(objects: list[Obj]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Text, update
+from sqlalchemy import JSON, Column, DateTime, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
@@ -41,8 +41,6 @@ class ManifestRow(SQLModel, table=True):
     objects: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     monitored_objects: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     # YAML is slow to emit (tens of ms for a large tenant): emitted once, served as stored.
-    yaml_text: str = Field(sa_column=Column(Text, nullable=False))
-    monitored_yaml_text: str = Field(sa_column=Column(Text, nullable=False))
     object_counts: dict[str, int] = Field(sa_column=Column(JSONB, nullable=False))
     source: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))  # the render input
     auto_deploy: bool | None = None

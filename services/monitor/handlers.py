@@ -185,6 +185,7 @@ RUNNING_AFTER = {
     "deployment.rolled-back": True,
     "deployment.failed": False,
 }
+FOLLOWED_EVENTS = ("tenant.sized", "tenant.deleted", *RUNNING_AFTER)
 
 
 class DemoTenants:
@@ -198,7 +199,7 @@ class DemoTenants:
         name = subjects.event_name_of(subject)
         tenant_id = subjects.tenant_of(subject)
         revision = int(body.get("revision", 0))
-        if name not in ("tenant.sized", "tenant.deleted", *RUNNING_AFTER):
+        if name not in FOLLOWED_EVENTS:
             return
         async with self.db.session(Mode.demo) as session:
             if name == "tenant.deleted":
@@ -240,7 +241,8 @@ def register(runtime: ServiceRuntime, samples: dict[Mode, SampleStore]) -> None:
         )
     durable_subscriber(
         runtime,
-        subject=subjects.all_events(Mode.demo),
+        # Only the events it follows: a deployment's progress events are most of the stream.
+        subject=[subjects.event(Mode.demo, subjects.ANY, *n.split(".")) for n in FOLLOWED_EVENTS],
         stream=subjects.stream_name(Mode.demo, "evt"),
         durable="monitor-demo-tenant-events",
     )(DemoTenants(runtime.db).handle)
