@@ -15,6 +15,7 @@ import asyncpg
 import nats
 
 from bench._harness import print_table, running_system
+from bench._http_load import post_all
 
 SEED_REQUESTS = 12_000
 SEED_CONCURRENCY = 64
@@ -129,22 +130,9 @@ async def wait_stored(
 
 async def run_posts(base_url: str, bodies: list[tuple[str, bytes]], concurrency: int) -> float:
     """Sends every (path, body) with `concurrency` keep-alive connections; seconds taken."""
-    queue = list(reversed(bodies))
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    headers = {**DEMO, "Content-Type": "application/json"}
-    async with aiohttp.ClientSession(base_url, connector=connector) as http:
-
-        async def worker() -> None:
-            while queue:
-                path, body = queue.pop()
-                async with http.post(path, data=body, headers=headers) as reply:
-                    if reply.status != 202:
-                        raise RuntimeError(f"{reply.status}: {await reply.text()}")
-                    await reply.read()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started
+    return await post_all(
+        base_url, bodies, concurrency, {**DEMO, "Content-Type": "application/json"}
+    )
 
 
 async def seed_form(base_url: str, pg_url: str, tenants: list[str]) -> tuple[float, float]:

@@ -20,6 +20,7 @@ from services.gateway.deps import Gateway
 from services.gateway.errors import install_error_handlers
 from services.gateway.events import BusEvent, EventHub
 from services.gateway.projection import PROJECTED_EVENTS, apply_event
+from services.gateway.pushes import PushFastPath
 from services.gateway.reconcile import Reconciler
 from services.gateway.tracing import RequestTracing
 from shared import subjects
@@ -111,10 +112,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Sizes, renders, deploys, watches and alerts on AI contact-centre tenants. "
         "Every route reads `X-Demo-Mode: true|false`.",
         lifespan=lifespan,
+        # Metrics are Prometheus's (`/metrics`); FastAPI's OpenTelemetry hooks would only look
+        # up, on every request, a tracer that is never configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.gateway = gateway
     install_error_handlers(app)
 
+    app.add_middleware(PushFastPath, gateway=gateway)  # inside the tracing: added first
     app.add_middleware(RequestTracing)
 
     for module in route_modules():

@@ -40,9 +40,15 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(maxsize=1000)
     )
     overflowed: bool = False
+    # Event names asked for (`deployment.succeeded`, or `deployment.*` for an aggregate's); None
+    # for every event.
+    names: frozenset[str] | None = None
 
     def wants(self, event: BusEvent) -> bool:
-        return event.mode is self.mode and self.tenant_id in (None, event.tenant_id)
+        if event.mode is not self.mode or self.tenant_id not in (None, event.tenant_id):
+            return False
+        names = self.names
+        return names is None or event.name in names or event.name.split(".", 1)[0] + ".*" in names
 
 
 class EventHub:
@@ -52,8 +58,10 @@ class EventHub:
             tuple[Mode, str, int], list[tuple[frozenset[str], asyncio.Future[BusEvent]]]
         ] = defaultdict(list)
 
-    def subscribe(self, mode: Mode, tenant_id: str | None) -> Subscriber:
-        subscriber = Subscriber(mode, tenant_id)
+    def subscribe(
+        self, mode: Mode, tenant_id: str | None, names: frozenset[str] | None = None
+    ) -> Subscriber:
+        subscriber = Subscriber(mode, tenant_id, names=names)
         self.subscribers.add(subscriber)
         return subscriber
 

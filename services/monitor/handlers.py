@@ -68,12 +68,8 @@ class MetricsIngest:
         now = datetime.now(UTC)
         cutoff = retention_cutoff(now, self.settings.metrics_retention_days)
         horizon = now + timedelta(days=max(1, self.settings.metrics_partitions_ahead_days))
-        days = {
-            partition_of(s.timestamp)
-            for b in batches
-            for s in b.samples
-            if cutoff <= s.timestamp < horizon
-        }
+        moments = {s.timestamp for b in batches for s in b.samples}
+        days = {partition_of(t) for t in moments if cutoff <= t < horizon}
         attempt = 0
         while True:
             try:

@@ -100,12 +100,13 @@ class IngestResult:
 
 
 def sample_records(batch: MetricBatch, cutoff: datetime) -> list[tuple[Any, ...]]:
-    labels_cache: dict[int, str | None] = {}
+    # Pods repeat their labels sample after sample: each distinct set is written as JSON once.
+    labels_cache: dict[tuple[tuple[str, str], ...], str | None] = {}
     records = []
     for sample in batch.samples:
         if sample.timestamp < cutoff:
             continue  # older than retention: its partition is gone or about to go
-        key = id(sample.labels)
+        key = tuple(sample.labels.items())
         if key not in labels_cache:
             labels_cache[key] = json.dumps(sample.labels) if sample.labels else None
         records.append(

@@ -261,3 +261,41 @@ def test_demo_generator_writes_for_a_new_demo_tenant_as_its_deployment_stands(sy
         assert wait_for(lambda: any(value > 0 for value in generated()), timeout=40)
     else:  # nothing deployed: nothing runs, nothing is used
         assert set(generated()) == {0.0}, status["status"]
+
+
+def test_push_fast_path_answers_as_the_declared_routes_do(system):
+    """A JSON POST is answered before routing (services/gateway/pushes.py); another JSON media
+    type goes through FastAPI's route. Both must give the same answers."""
+    tenant_id = create_demo_tenant(system)
+    seed_url = f"{system.base_url}/api/v1/tenants/{tenant_id}/monitoring"
+    batch_url = f"{system.base_url}/api/v1/monitoring/batch"
+    cases = [
+        (seed_url, b'{"metrics": {"cpu_usage": 12.5}}'),
+        (seed_url, b'{"metrics": {"cpu_usage": 120}}'),
+        (seed_url, b'{"timestamp": "2026-01-01T00:00:00"}'),
+        (seed_url, b'{"metrics": {"cpu_usage": 1}, "extra": 1}'),
+        (seed_url, b'{"metrics": '),
+        (f"{system.base_url}/api/v1/tenants/t-nobody-x1/monitoring", b'{"metrics": {"a": 1}}'),
+        (
+            batch_url,
+            json.dumps(
+                {"samples": [{"tenant_id": tenant_id, "name": "cpu_usage", "value": 3.0}]}
+            ).encode(),
+        ),
+        (batch_url, b'{"samples": [{"name": "cpu_usage", "value": 3.0}]}'),
+        (batch_url, b'{"samples": []}'),
+    ]
+    for url, body in cases:
+        fast, routed = (
+            httpx.post(url, headers={**DEMO, "Content-Type": media}, content=body)
+            for media in ("application/json", "application/x-ecp+json")
+        )
+        assert fast.status_code == routed.status_code, (body, fast.text, routed.text)
+        if fast.status_code == 202:
+            assert fast.json()["accepted"] == routed.json()["accepted"] == 1
+            continue
+        one, other = fast.json(), routed.json()
+        assert one["code"] == other["code"] and one["detail"] == other["detail"], (one, other)
+        assert [e.get("loc") for e in one.get("errors", [])] == [
+            e.get("loc") for e in other.get("errors", [])
+        ], (one, other)

@@ -1,4 +1,5 @@
-"""`WS /ws/events`: the mode's events as they happen, optionally for one tenant.
+"""`WS /ws/events`: the mode's events as they happen, optionally for one tenant
+(`?tenant_id=`) and only some events (`?events=deployment.succeeded,alert.*`).
 
 Browsers cannot set headers on a WebSocket, so the mode and the key may also come as query
 parameters (`?demo=true`, `?api_key=...`)."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -38,13 +40,19 @@ async def accept_caller(websocket: WebSocket) -> Mode | None:
     return mode
 
 
+def event_names(params: Mapping[str, str]) -> frozenset[str] | None:
+    wanted = frozenset(n.strip() for n in params.get("events", "").split(",") if n.strip())
+    return wanted or None
+
+
 @router.websocket("/ws/events")
 async def events(websocket: WebSocket) -> None:
     mode = await accept_caller(websocket)
     if mode is None:
         return
     gateway: Gateway = websocket.app.state.gateway
-    subscriber = gateway.hub.subscribe(mode, websocket.query_params.get("tenant_id"))
+    params = websocket.query_params
+    subscriber = gateway.hub.subscribe(mode, params.get("tenant_id"), event_names(params))
 
     async def ignore_incoming() -> None:
         while True:
@@ -53,12 +61,16 @@ async def events(websocket: WebSocket) -> None:
     reader = asyncio.create_task(ignore_incoming())
     try:
         while not reader.done():
-            getter = asyncio.create_task(subscriber.queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                break
-            await websocket.send_json(getter.result())
+            if subscriber.queue.empty():
+                getter = asyncio.create_task(subscriber.queue.get())
+                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    break
+                message = getter.result()
+            else:
+                message = subscriber.queue.get_nowait()  # no task per event while they queue up
+            await websocket.send_json(message)
             if subscriber.overflowed:
                 await websocket.close(code=TRY_AGAIN_LATER, reason="too slow: events were not read")
                 break
