@@ -23,7 +23,7 @@ from services.monitor.store import SampleStore, Window
 from shared import subjects
 from shared.bus import retry_delay
 from shared.consumers import ReceivedMessage, batch_consumer, dead_letter, durable_subscriber
-from shared.contracts.metrics import MetricBatch
+from shared.contracts.metrics import METRIC_BATCH_RECORD, MetricBatchRecord
 from shared.contracts.monitoring import MonitoringQuery, metric_names_for
 from shared.db import Databases
 from shared.modes import Mode
@@ -57,10 +57,10 @@ class MetricsIngest:
         self.settings = runtime.settings
 
     async def handle(self, raw: list[Msg]) -> None:
-        batches: list[MetricBatch] = []
+        batches: list[MetricBatchRecord] = []
         for one in raw:
             try:
-                batches.append(MetricBatch.model_validate_json(one.data))
+                batches.append(METRIC_BATCH_RECORD.validate_json(one.data))
             except ValidationError as error:
                 await self.dead_letter(one, error)
         if not batches:
@@ -68,7 +68,7 @@ class MetricsIngest:
         now = datetime.now(UTC)
         cutoff = retention_cutoff(now, self.settings.metrics_retention_days)
         horizon = now + timedelta(days=max(1, self.settings.metrics_partitions_ahead_days))
-        moments = {s.timestamp for b in batches for s in b.samples}
+        moments = {s["timestamp"] for b in batches for s in b["samples"]}
         days = {partition_of(t) for t in moments if cutoff <= t < horizon}
         attempt = 0
         while True:
@@ -84,7 +84,9 @@ class MetricsIngest:
                 await asyncio.gather(*(m.in_progress() for m in raw))
                 await asyncio.sleep(retry_delay(min(attempt, 6), self.settings))
         for batch in batches:
-            SAMPLES_STORED.labels(self.mode.value, batch.source).inc(len(batch.samples))
+            SAMPLES_STORED.labels(self.mode.value, batch.get("source", "push")).inc(
+                len(batch["samples"])
+            )
         if result.duplicates:
             BATCHES_DUPLICATE.labels(self.mode.value).inc(result.duplicates)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from services.monitor.partitions import TABLE, DayPartition, day_of_partition_name
-from shared.contracts.metrics import MetricBatch
+from shared.contracts.metrics import MetricBatchRecord
 from shared.contracts.monitoring import family_of
 
 SCHEMA = "monitor"
@@ -99,26 +99,30 @@ class IngestResult:
     rows: int
 
 
-def sample_records(batch: MetricBatch, cutoff: datetime) -> list[tuple[Any, ...]]:
+def sample_records(batch: MetricBatchRecord, cutoff: datetime) -> list[tuple[Any, ...]]:
+    tenant_id, batch_id, source = batch["tenant_id"], batch["batch_id"], batch.get("source", "push")
     # Pods repeat their labels sample after sample: each distinct set is written as JSON once.
     labels_cache: dict[tuple[tuple[str, str], ...], str | None] = {}
     records = []
-    for sample in batch.samples:
-        if sample.timestamp < cutoff:
+    for sample in batch["samples"]:
+        moment = sample["timestamp"]
+        if moment < cutoff:
             continue  # older than retention: its partition is gone or about to go
-        key = tuple(sample.labels.items())
+        labels = sample.get("labels") or {}
+        key = tuple(labels.items())
         if key not in labels_cache:
-            labels_cache[key] = json.dumps(sample.labels) if sample.labels else None
+            labels_cache[key] = json.dumps(labels) if labels else None
+        name = sample["name"]
         records.append(
             (
-                batch.tenant_id,
-                family_of(sample.name),
-                sample.name,
-                sample.value,
-                sample.timestamp,
+                tenant_id,
+                family_of(name),
+                name,
+                sample["value"],
+                moment,
                 labels_cache[key],
-                batch.source,
-                batch.batch_id,
+                source,
+                batch_id,
             )
         )
     return records
@@ -204,7 +208,7 @@ class SampleStore:
                 await conn.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{part.name}"')
         self.known_partitions.difference_update(expired)
 
-    async def ingest(self, batches: Sequence[MetricBatch], cutoff: datetime) -> IngestResult:
+    async def ingest(self, batches: Sequence[MetricBatchRecord], cutoff: datetime) -> IngestResult:
         """Store the batches not stored before, in one transaction with their batch ids."""
         async with (await self.pool()).acquire() as conn, conn.transaction():
             fresh = {
@@ -212,14 +216,14 @@ class SampleStore:
                 for row in await conn.fetch(
                     f"INSERT INTO {SCHEMA}.ingested_batches (batch_id) "
                     "SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING batch_id",
-                    [batch.batch_id for batch in batches],
+                    [batch["batch_id"] for batch in batches],
                 )
             }
             records: list[tuple[Any, ...]] = []
             stored = 0
             for batch in batches:
-                if batch.batch_id in fresh:
-                    fresh.discard(batch.batch_id)  # the same batch twice in one fetch
+                if batch["batch_id"] in fresh:
+                    fresh.discard(batch["batch_id"])  # the same batch twice in one fetch
                     records.extend(sample_records(batch, cutoff))
                     stored += 1
             if records:
