@@ -24,7 +24,7 @@ from services.alerts.records import write_outcomes
 from services.alerts.rules import Rule
 from services.alerts.state_machine import RuleState
 from services.alerts.windows import WindowStore
-from shared.contracts.metrics import MetricBatch
+from shared.contracts.metrics import MetricBatchRecord
 from shared.db import Databases
 from shared.modes import Mode
 from shared.settings import Settings
@@ -150,23 +150,24 @@ class Evaluator:
         return self.settings.alert_stale_after_seconds
 
     # Evaluation --------------------------------------------------------------------------
-    async def on_batch(self, batch: MetricBatch) -> None:
-        rules = self.rules.get(batch.tenant_id)
-        if not rules or not batch.samples:
+    async def on_batch(self, batch: MetricBatchRecord) -> None:
+        tenant_id, samples = batch["tenant_id"], batch["samples"]
+        rules = self.rules.get(tenant_id)
+        if not rules or not samples:
             return
-        window = self.windows[batch.tenant_id]
+        window = self.windows[tenant_id]
         newest = 0.0
         names = set()
-        for sample in batch.samples:
-            at = sample.timestamp.timestamp()
-            window.add(sample.name, at, sample.value)
-            names.add(sample.name)
+        for sample in samples:
+            at, name = sample["timestamp"].timestamp(), sample["name"]
+            window.add(name, at, sample["value"])
+            names.add(name)
             newest = max(newest, at)
-        self.fed.add(batch.tenant_id)
+        self.fed.add(tenant_id)
         # Samples stamped slightly ahead of this clock must still count as present.
         now = max(self.clock(), newest)
         touched = [t for t in rules.values() if t.metrics & names]
-        await self.advance(batch.tenant_id, touched, now)
+        await self.advance(tenant_id, touched, now)
 
     async def tick(self) -> None:
         """Let time pass for every rule: resolve and go stale without samples, send repeats."""

@@ -26,7 +26,7 @@ from shared import subjects
 from shared.bus import publish_event
 from shared.consumers import BatchHandler, ReceivedMessage, batch_consumer, durable_subscriber
 from shared.contracts.alerts import AlertTransition
-from shared.contracts.metrics import MetricBatch
+from shared.contracts.metrics import METRIC_BATCH_RECORD
 from shared.modes import Mode
 from shared.service import ServiceRuntime
 
@@ -113,12 +113,12 @@ class AlertsService:
                     log.exception("evaluation tick failed", extra={"mode": str(evaluator.mode)})
 
     # Messages -------------------------------------------------------------------------------
-    async def on_metrics(self, mode: Mode, bodies: list[Any]) -> None:
+    async def on_metrics(self, mode: Mode, bodies: list[bytes]) -> None:
         await self.loaded.wait()
         evaluator = self.evaluators[mode]
         for body in bodies:
             try:
-                batch = MetricBatch.model_validate(body)
+                batch = METRIC_BATCH_RECORD.validate_json(body)
             except ValidationError:
                 log.warning("malformed metric batch ignored")
                 continue
@@ -191,7 +191,7 @@ def from_message(
 # as a field of the body).
 def metrics_handler(service: AlertsService, mode: Mode) -> BatchHandler:
     async def metrics(batch: list[Msg]) -> None:
-        await service.on_metrics(mode, [json.loads(msg.data) for msg in batch])
+        await service.on_metrics(mode, [msg.data for msg in batch])
 
     return metrics
 
