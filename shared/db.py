@@ -45,10 +45,16 @@ class Databases:
     """The prod and the demo database. A session is always of one mode, so a demo message can
     only ever write to the demo database."""
 
-    def __init__(self, settings: Settings, pool_size: int = 5) -> None:
+    def __init__(self, settings: Settings, pool_size: int = 5, *, pre_ping: bool = True) -> None:
+        """`pre_ping`: test each pooled connection before use (a round trip per session), so a
+        database restart costs no failed request. Work that is retried anyway can skip it: the
+        first use of a dead connection fails, the pool drops its connections, the retry works."""
         self.engines: dict[Mode, AsyncEngine] = {
             mode: create_async_engine(
-                asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                asyncpg_url(url),
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=pre_ping,
             )
             for mode, url in database_urls(settings).items()
         }

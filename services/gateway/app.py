@@ -89,7 +89,9 @@ def register_event_handlers(gateway: Gateway) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    runtime = ServiceRuntime("gateway", Path(__file__).parent / "migrations", settings)
+    runtime = ServiceRuntime(
+        "gateway", Path(__file__).parent / "migrations", settings, answers_clients=True
+    )
     gateway = Gateway(runtime=runtime, hub=EventHub())
     register_event_handlers(gateway)
     reconciler = Reconciler(gateway)

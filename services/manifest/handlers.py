@@ -123,10 +123,14 @@ class TenantEvents:
     async def render_and_store(self, event: TenantSized) -> None:
         tenant_id, revision = event.tenant_id, event.revision
         async with self.db.session(self.mode) as session:
-            if revision <= await store.deleted_revision(session, tenant_id):
+            deleted, newest = await store.revisions(session, tenant_id)
+            if revision <= deleted:
                 return  # sized before a delete that has already been applied
-            newest = await store.latest_revision(session, tenant_id)
-            row = await store.get_manifest(session, tenant_id, revision)
+            row = (
+                await store.get_manifest(session, tenant_id, revision)
+                if revision <= newest
+                else None
+            )
             if row is None:
                 spec = await store.spec_for(session, tenant_id, revision)
                 if spec is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, update
+from sqlalchemy import JSON, Column, DateTime, func, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col, select
@@ -101,22 +101,6 @@ async def live_manifest(
     return result.scalar_one_or_none()
 
 
-async def latest_revision(session: AsyncSession, tenant_id: str) -> int:
-    """The newest stored revision of the tenant, deleted or not; 0 if none."""
-    row = await live_or_deleted_latest(session, tenant_id)
-    return row.revision if row else 0
-
-
-async def live_or_deleted_latest(session: AsyncSession, tenant_id: str) -> ManifestRow | None:
-    result = await session.execute(
-        select(ManifestRow)
-        .where(col(ManifestRow.tenant_id) == tenant_id)
-        .order_by(col(ManifestRow.revision).desc())
-        .limit(1)
-    )
-    return result.scalar_one_or_none()
-
-
 async def live_revisions(session: AsyncSession, tenant_id: str) -> list[ManifestRow]:
     result = await session.execute(
         select(ManifestRow)
@@ -126,10 +110,22 @@ async def live_revisions(session: AsyncSession, tenant_id: str) -> list[Manifest
     return list(result.scalars())
 
 
-async def deleted_revision(session: AsyncSession, tenant_id: str) -> int:
-    """The revision at which the tenant was last deleted, 0 if never."""
-    row = await session.get(DeletedTenant, tenant_id)
-    return row.revision if row else 0
+async def revisions(session: AsyncSession, tenant_id: str) -> tuple[int, int]:
+    """(the revision at which the tenant was last deleted, its newest stored revision), 0 for
+    none: in one round trip, without reading any manifest's objects."""
+    deleted = select(col(DeletedTenant.revision)).where(col(DeletedTenant.tenant_id) == tenant_id)
+    newest = select(func.max(col(ManifestRow.revision))).where(
+        col(ManifestRow.tenant_id) == tenant_id
+    )
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(deleted.scalar_subquery(), 0),
+                func.coalesce(newest.scalar_subquery(), 0),
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 async def mark_deleted(session: AsyncSession, tenant_id: str, revision: int, at: datetime) -> None:
