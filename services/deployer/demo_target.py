@@ -171,9 +171,12 @@ class DemoTarget:
                 new_state, placement = place_tenant(state, job.tenant_id, job.objects)
                 if placement.ok:
                     await self._save(session, version, new_state, job.tenant_id)
-                    row = await store.deployment(session, job.deployment_id)
-                    if row is not None:
-                        row.placement, row.step = _placement(placement), "dry-run"
+                    if self.settings.rollout_seconds_per_replica > 0:
+                        # Shown by GET .../deployment while the pods roll out; with no rollout
+                        # time the outcome, written next, carries it.
+                        row = await store.deployment(session, job.deployment_id)
+                        if row is not None:
+                            row.placement, row.step = _placement(placement), "dry-run"
                 await session.commit()
             except BaseException:
                 self.forget_cache()

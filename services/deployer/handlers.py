@@ -70,7 +70,7 @@ class Deployer:
                 tenant = await store.tenant(session, tenant_id, for_update=True)
                 if revision <= tenant.deleted_revision:
                     return
-                if await store.manifest(session, tenant_id, revision) is None:
+                if not await store.has_manifest(session, tenant_id, revision):
                     session.add(
                         store.ManifestRow(
                             tenant_id=tenant_id,

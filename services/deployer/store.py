@@ -118,6 +118,16 @@ async def manifest(session: AsyncSession, tenant_id: str, revision: int) -> Mani
     return await session.get(ManifestRow, (tenant_id, revision))
 
 
+async def has_manifest(session: AsyncSession, tenant_id: str, revision: int) -> bool:
+    """Whether the revision is stored, without reading its objects."""
+    found = await session.execute(
+        select(col(ManifestRow.revision)).where(
+            col(ManifestRow.tenant_id) == tenant_id, col(ManifestRow.revision) == revision
+        )
+    )
+    return found.scalar_one_or_none() is not None
+
+
 async def latest_manifest(session: AsyncSession, tenant_id: str) -> ManifestRow | None:
     result = await session.execute(
         select(ManifestRow)
