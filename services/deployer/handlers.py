@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from faststream.nats import NatsBroker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.deployer import store
 from services.deployer.demo_target import DemoTarget
 from services.deployer.job import Job, JobKind, Outcome
-from services.deployer.kube_target import KubeError, KubeTarget
+from services.deployer.kube_target import KubeTarget
 from services.deployer.policy import auto_deployment_id, auto_deploys, rollback_target
 from services.deployer.progress import Reporter, keep_alive
+from services.deployer.queries import DeploymentQueries
 from shared import subjects
 from shared.consumers import ReceivedMessage, durable_subscriber
 from shared.contracts.base import utc_now
@@ -31,6 +33,18 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 # Deployments of different tenants run side by side; one tenant's wait for its lock.
 CONCURRENT_DEPLOYMENTS = 16
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A deployment recorded as under way, to be carried out."""
+
+    reporter: Reporter
+    kind: JobKind
+    reason: str
+    manifest_revision: int
+    objects: list[dict[str, Any]] | None
+    inventory: list[dict[str, Any]]
 
 
 class Deployer:
@@ -83,15 +97,24 @@ class Deployer:
                     )
                 seen = await store.deployment(session, deployment_id) is not None
                 stale = revision <= tenant.last_revision and not seen
-                await session.commit()
-            if not auto_deploys(event.auto_deploy, self.mode, self.settings):
-                return
-            if stale:
-                log.info("stale manifest not deployed", extra={"tenant_id": tenant_id})
-                return
-            await self._deploy(
-                tenant_id, deployment_id, revision, revision, "deploy", "auto", msg, event.objects
-            )
+                auto = auto_deploys(event.auto_deploy, self.mode, self.settings)
+                if stale or not auto:
+                    await session.commit()
+                    if stale and auto:
+                        log.info("stale manifest not deployed", extra={"tenant_id": tenant_id})
+                    return
+                # The deployment is recorded in the transaction that stores its manifest.
+                opened = await self._open(
+                    session,
+                    Reporter(self.broker, self.mode, tenant_id, revision, deployment_id),
+                    revision,
+                    "deploy",
+                    "auto",
+                    msg,
+                    event.objects,
+                )
+            if opened is not None:
+                await self._carry_out(opened, msg)
 
     async def on_command(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
         verb = msg.subject.rsplit(".", 1)[-1]
@@ -148,68 +171,91 @@ class Deployer:
         kind: JobKind,
         reason: str,
         msg: ReceivedMessage | None,
-        objects: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Run one deployment to its end; a replay of a finished one only repeats its outcome.
-
-        `objects` are the manifest's when the caller has them (else they are read)."""
+        """Run one deployment to its end; a replay of a finished one only repeats its outcome."""
         reporter = Reporter(self.broker, self.mode, tenant_id, revision, deployment_id)
         async with self.db.session(self.mode) as session:
-            row = await store.deployment(session, deployment_id)
-            if row is not None and row.finished:
-                await reporter.finished(_state(row.state), row.error or "", row.objects)
-                return
-            tenant = await store.tenant(session, tenant_id, for_update=True)
-            if row is None and revision <= tenant.deleted_revision:
-                return
-            if objects is None:
-                manifest = await store.manifest(session, tenant_id, manifest_revision)
-                objects = manifest.objects if manifest is not None else None
-            if (
-                objects is None
-                and manifest_revision
-                and kind == "deploy"
-                and _early(msg, self.settings)
-            ):
-                # The rendered event may still be on its way: the command is tried again.
-                raise ManifestNotRendered(f"no manifest of revision {manifest_revision} yet")
-            if row is None:
-                row = store.DeploymentRow(
-                    deployment_id=deployment_id,
-                    tenant_id=tenant_id,
-                    revision=revision,
-                    manifest_revision=manifest_revision,
-                    kind=kind,
-                    reason=reason,
-                    state="deploying",
-                    objects=[],
-                    started_at=utc_now(),
-                )
-                session.add(row)
-            tenant.current_deployment_id = deployment_id
-            tenant.last_revision = max(tenant.last_revision, revision)
-            tenant.updated_at = utc_now()
-            inventory = list(tenant.inventory)
-            await session.commit()
-        await reporter.started(
-            {"kind": kind, "reason": reason, "manifest_revision": manifest_revision}
+            opened = await self._open(session, reporter, manifest_revision, kind, reason, msg)
+        if opened is not None:
+            await self._carry_out(opened, msg)
+
+    async def _open(
+        self,
+        session: AsyncSession,
+        reporter: Reporter,
+        manifest_revision: int,
+        kind: JobKind,
+        reason: str,
+        msg: ReceivedMessage | None,
+        objects: list[dict[str, Any]] | None = None,
+    ) -> Opened | None:
+        """Record the deployment as under way and commit; None when there is nothing to run.
+        `objects` are the manifest's when the caller has them (else they are read)."""
+        tenant_id, deployment_id, revision = (
+            reporter.tenant_id,
+            reporter.deployment_id,
+            reporter.revision,
         )
+        row = await store.deployment(session, deployment_id)
+        if row is not None and row.finished:
+            await reporter.finished(_state(row.state), row.error or "", row.objects)
+            return None
+        tenant = await store.tenant(session, tenant_id, for_update=True)
+        if row is None and revision <= tenant.deleted_revision:
+            return None
         if objects is None:
+            manifest = await store.manifest(session, tenant_id, manifest_revision)
+            objects = manifest.objects if manifest is not None else None
+        if (
+            objects is None
+            and manifest_revision
+            and kind == "deploy"
+            and _early(msg, self.settings)
+        ):
+            # The rendered event may still be on its way: the command is tried again.
+            raise ManifestNotRendered(f"no manifest of revision {manifest_revision} yet")
+        if row is None:
+            row = store.DeploymentRow(
+                deployment_id=deployment_id,
+                tenant_id=tenant_id,
+                revision=revision,
+                manifest_revision=manifest_revision,
+                kind=kind,
+                reason=reason,
+                state="deploying",
+                objects=[],
+                started_at=utc_now(),
+            )
+            session.add(row)
+        tenant.current_deployment_id = deployment_id
+        tenant.last_revision = max(tenant.last_revision, revision)
+        tenant.updated_at = utc_now()
+        inventory = list(tenant.inventory)
+        await session.commit()
+        return Opened(reporter, kind, reason, manifest_revision, objects, inventory)
+
+    async def _carry_out(self, opened: Opened, msg: ReceivedMessage | None) -> None:
+        reporter, kind, manifest_revision = opened.reporter, opened.kind, opened.manifest_revision
+        await reporter.started(
+            {"kind": kind, "reason": opened.reason, "manifest_revision": manifest_revision}
+        )
+        if opened.objects is None:
             why = (
-                f"no rendered manifest of revision {manifest_revision} for tenant {tenant_id!r}"
+                f"no rendered manifest of revision {manifest_revision} for tenant "
+                f"{reporter.tenant_id!r}"
                 if manifest_revision
                 else "there is no earlier successful revision to roll back to"
             )
-            outcome = Outcome(ok=False, reason=why, inventory=inventory)
+            outcome = Outcome(ok=False, reason=why, inventory=opened.inventory)
         else:
             job = Job(
-                tenant_id,
-                deployment_id,
-                revision,
+                reporter.tenant_id,
+                reporter.deployment_id,
+                reporter.revision,
                 manifest_revision,
                 kind,
-                objects,
-                inventory,
+                opened.objects,
+                opened.inventory,
                 reporter,
             )
             async with keep_alive(msg, self.settings.ack_wait_seconds / 3):
@@ -282,66 +328,10 @@ class Deployer:
                     self.target.forget_cache()
                 raise
 
-    async def status(self, body: dict[str, Any]) -> dict[str, Any]:
-        tenant_id = str(body.get("tenant_id", ""))
-        async with self.db.session(self.mode) as session:
-            tenant = await store.known_tenant(session, tenant_id)
-            rows = await store.history(session, tenant_id)
-        current = rows[0] if rows else None
-        placement = None
-        if isinstance(self.target, DemoTarget):
-            pods = [p for p in (await self.target.state()).pods if p.tenant_id == tenant_id]
-            placement = {
-                "nodes": sorted({p.node for p in pods}),
-                "pods": [{"pod": p.name, "workload": p.workload, "node": p.node} for p in pods],
-            }
-        state = current.state if current else "none"
-        if tenant is not None and tenant.deleted_revision >= (current.revision if current else 1):
-            state = "deleted"
-        return {
-            "tenant_id": tenant_id,
-            "mode": self.mode.value,
-            "state": state,
-            "revision": tenant.applied_revision if tenant else 0,
-            "deployment": _summary(current, detailed=True) if current else None,
-            "objects": current.objects if current else [],
-            "placement": placement,
-            "history": [_summary(row) for row in rows],
-        }
-
-    async def cluster(self, _: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(self.target, DemoTarget):
-            return await self.target.cluster_usage()
-        try:
-            return await self.target.cluster_nodes()
-        except KubeError as error:
-            return {"mode": "prod", "configured": True, "error": str(error), "nodes": []}
-
 
 def _state(value: str) -> DeploymentState:
     assert value in ("succeeded", "failed", "rolled-back", "deleted")
     return value  # type: ignore[return-value]
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _summary(row: store.DeploymentRow, detailed: bool = False) -> dict[str, Any]:
-    summary = {
-        "deployment_id": row.deployment_id,
-        "revision": row.revision,
-        "manifest_revision": row.manifest_revision,
-        "kind": row.kind,
-        "reason": row.reason,
-        "state": row.state,
-        "error": row.error,
-        "started_at": _iso(row.started_at),
-        "finished_at": _iso(row.finished_at),
-    }
-    if detailed:
-        summary.update(step=row.step, placement=row.placement)
-    return summary
 
 
 class ManifestNotRendered(RuntimeError):
@@ -388,9 +378,9 @@ def register(runtime: ServiceRuntime, demo: DemoTarget, kube: KubeTarget) -> dic
             f"deployer-{mode}-deployment",
         )(deployer.on_command)
         broker.subscriber(subjects.rpc(mode, "deployer", "status"), queue="deployer")(
-            deployer.status
+            DeploymentQueries(deployer).status
         )
         broker.subscriber(subjects.rpc(mode, "deployer", "cluster"), queue="deployer")(
-            deployer.cluster
+            DeploymentQueries(deployer).cluster
         )
     return deployers
