@@ -19,7 +19,7 @@ from services.gateway.auth import bootstrap_admin_key
 from services.gateway.deps import Gateway
 from services.gateway.errors import install_error_handlers
 from services.gateway.events import BusEvent, EventHub
-from services.gateway.projection import PROJECTED_EVENTS, apply_event
+from services.gateway.projection import DEPLOYMENT_STATUS, PROJECTED_EVENTS, apply_event
 from services.gateway.pushes import PushFastPath
 from services.gateway.reconcile import Reconciler
 from services.gateway.tracing import RequestTracing
@@ -47,6 +47,19 @@ async def project(gateway: Gateway, events: list[BusEvent]) -> None:
         rows: dict[str, store.TenantRow | None] = {}
         changed = False
         for event in events:
+            status = DEPLOYMENT_STATUS.get(event.name)
+            if status is not None and event.tenant_id not in rows:
+                # Half of a tenant's events only move its status: one UPDATE, no row loaded.
+                failed = event.name == "deployment.failed"
+                await store.set_deployment_status(
+                    session,
+                    event.tenant_id,
+                    status,
+                    int(event.data.get("revision", 0)),
+                    str(event.data.get("reason", "")) if failed else None,
+                )
+                changed = True
+                continue
             if event.tenant_id not in rows:
                 rows[event.tenant_id] = await store.get_tenant(
                     session, event.tenant_id, for_update=True

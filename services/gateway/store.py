@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, DateTime, func, select
+from sqlalchemy import Column, ColumnElement, DateTime, func, select, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -69,6 +69,31 @@ async def get_tenant(
     if for_update:
         statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def set_deployment_status(
+    session: AsyncSession, tenant_id: str, status: str, revision: int, error: str | None
+) -> None:
+    """The rule of `projection.apply_event` for a deployment event, as one UPDATE: a live
+    tenant's status moves to a revision's outcome unless a newer revision has reported."""
+    values: dict[str, Any] = {
+        "status": status,
+        "status_revision": revision,
+        "updated_at": datetime.now(UTC),
+    }
+    if error is not None:
+        values["last_error"] = error
+    await session.execute(
+        update(TenantRow)
+        .where(
+            col(TenantRow.tenant_id) == tenant_id,
+            col(TenantRow.deleted_at).is_(None),
+            col(TenantRow.status_revision) <= revision,
+            ~((col(TenantRow.status) == status) & (col(TenantRow.status_revision) == revision)),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def live_tenant(session: AsyncSession, tenant_id: str) -> TenantRow | None:

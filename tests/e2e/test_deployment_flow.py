@@ -96,6 +96,9 @@ async def test_a_demo_tenant_is_deployed_on_creation_and_can_be_redeployed_and_r
         seen = await events_until(ws, {"deployment.failed", "deployment.rolled-back"}, rollback_id)
         assert seen[-1]["event"] == "deployment.failed"
         assert "no earlier successful revision" in seen[-1]["data"]["reason"]
+        # The read model follows: the tenant is failed, with the reason.
+        failed = await wait_status(client, tid, "failed")
+        assert "no earlier successful revision" in failed["last_error"]
 
     deleted = await client.delete(f"/api/v1/tenants/{tid}")
     assert deleted.status_code in (200, 202)
