@@ -144,7 +144,9 @@ class JetStreamConsumer:
         """Ack what succeeded; nack with back-off, or dead-letter, what failed."""
         service = self.runtime.name
         if exc is None:
-            await asyncio.gather(*(msg.ack() for msg in batch))
+            # One after the other: each only queues a publish, and a task per ack costs more.
+            for msg in batch:
+                await msg.ack()
             MESSAGES_HANDLED.labels(service, "ok").inc(len(batch))
             return
         settings = self.runtime.settings
@@ -162,10 +164,12 @@ class JetStreamConsumer:
                     "error": repr(exc),
                 },
             )
-            await asyncio.gather(*(msg.nak(delay=delay) for msg in batch))
+            for msg in batch:
+                await msg.nak(delay=delay)
             return
         await dead_letter(self.runtime, batch, exc)
-        await asyncio.gather(*(msg.ack() for msg in batch))
+        for msg in batch:
+            await msg.ack()
         log.error(
             "handler failed for the last time, message(s) dead-lettered",
             extra={
