@@ -3,7 +3,7 @@ No I/O: the windows, the clock and the settings come in as arguments."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from services.alerts.conditions import comparisons_of
 from services.alerts.rules import Rule
@@ -60,7 +60,7 @@ def judge(
         interval = rule.repeat_interval_s or repeat_interval_s
         if now - notified >= interval:
             repeat, notified, notify = repeat + 1, now, "firing"
-    material = replace(state, evaluated_at=None) != replace(tracked.state, evaluated_at=None)
+    material = not state.same_apart_from_time(tracked.state)
     if transition is None and notify is None and not material:
         tracked.state = state  # only evaluated_at moved: not worth a write
         return None

@@ -37,6 +37,16 @@ class RuleState:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "status": self.status.value}
 
+    def same_apart_from_time(self, other: RuleState) -> bool:
+        """Equal in all but `evaluated_at`: a change not worth a write."""
+        return (
+            self.status is other.status
+            and self.sequence == other.sequence
+            and self.active_since == other.active_since
+            and self.fired_at == other.fired_at
+            and self.cleared_since == other.cleared_since
+        )
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RuleState:
         def moment(key: str) -> float | None:

@@ -161,3 +161,25 @@ def test_retiring_never_moves_the_last_evaluation_back():
     firing, _ = run([T, T], duration_s=0)  # last evaluated at 60
     state, resolved = retire(firing, 30.0)
     assert resolved is not None and resolved.at == 60 and state.evaluated_at == 60
+
+
+def test_only_the_evaluation_time_is_ignored_when_comparing_states():
+    """A field added to RuleState must count as a change worth a write."""
+    import dataclasses
+
+    from services.alerts.state_machine import AlertStatus, RuleState
+
+    base = RuleState(AlertStatus.FIRING, 3, 10.0, 20.0, 30.0, 40.0)
+    changed = {
+        "status": AlertStatus.PENDING,
+        "sequence": 4,
+        "active_since": 11.0,
+        "fired_at": 21.0,
+        "cleared_since": None,
+    }
+    for field in dataclasses.fields(RuleState):
+        if field.name == "evaluated_at":
+            assert base.same_apart_from_time(dataclasses.replace(base, evaluated_at=99.0))
+        else:
+            other = dataclasses.replace(base, **{field.name: changed[field.name]})
+            assert not base.same_apart_from_time(other), field.name
