@@ -152,6 +152,10 @@ def up(settings: Settings) -> int:
         say(f"cannot start: {error}")
         return 1
     finally:
+        # A second Ctrl-C (an impatient user, a supervisor) must not cut the shutdown short:
+        # it would leave the embedded servers running, holding their ports and data.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
 
 

@@ -18,13 +18,16 @@ from shared.embedded import free_port
 ECP = str(Path(sys.executable).parent / "ecp")
 
 
-def start(data_dir: Path, gateway_port: int) -> subprocess.Popen[str]:
+def start(
+    data_dir: Path, gateway_port: int, server_ports: tuple[int, int] | None = None
+) -> subprocess.Popen[str]:
+    nats_port, postgres_port = server_ports or (free_port(), free_port())
     env = {key: value for key, value in os.environ.items() if not key.startswith("ECP_")}
     env.update(
         ECP_DATA_DIR=str(data_dir),
         ECP_GATEWAY_PORT=str(gateway_port),
-        ECP_EMBEDDED_NATS_PORT=str(free_port()),
-        ECP_EMBEDDED_POSTGRES_PORT=str(free_port()),
+        ECP_EMBEDDED_NATS_PORT=str(nats_port),
+        ECP_EMBEDDED_POSTGRES_PORT=str(postgres_port),
     )
     return subprocess.Popen(
         [ECP, "up"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -67,7 +70,8 @@ def test_ecp_up_serves_stops_on_ctrl_c_and_keeps_its_data() -> None:
     # Nothing is left listening, and a second start finds the tenant again.
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
-    again = start(data_dir, port)
+    servers = (free_port(), free_port())
+    again = start(data_dir, port, servers)
     try:
         wait_for_line(again, "press Ctrl-C")
         tenants = httpx.get(
@@ -75,8 +79,14 @@ def test_ecp_up_serves_stops_on_ctrl_c_and_keeps_its_data() -> None:
         ).json()
         assert [t["tenant_id"] for t in tenants["tenants"]] == ["kept"]
     finally:
+        # Ctrl-C twice: the second must not cut the shutdown short.
         again.send_signal(signal.SIGINT)
-        again.wait(60)
+        wait_for_line(again, "stopping")
+        again.send_signal(signal.SIGINT)
+        assert again.wait(60) == 0
+    for server_port in (port, *servers):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", server_port)) != 0, server_port
 
 
 def test_a_taken_port_is_explained_in_one_line() -> None:
