@@ -146,17 +146,22 @@ def up(settings: Settings) -> int:
             stack.check_alive()
             time.sleep(1)
     except KeyboardInterrupt:
+        ignore_interrupts()
         say("stopping")
         return 0
     except EmbeddedServerError as error:
         say(f"cannot start: {error}")
         return 1
     finally:
-        # A second Ctrl-C (an impatient user, a supervisor) must not cut the shutdown short:
-        # it would leave the embedded servers running, holding their ports and data.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        ignore_interrupts()
         stack.stop()
+
+
+def ignore_interrupts() -> None:
+    """A second Ctrl-C (an impatient user, a supervisor) must not cut the shutdown short: it
+    would leave the embedded servers running, holding their ports and data."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _on_term(*_: object) -> None:
@@ -165,7 +170,12 @@ def _on_term(*_: object) -> None:
 
 def run_up(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _on_term)
-    return up(settings)
+    try:
+        return up(settings)
+    except KeyboardInterrupt:
+        # The second of two quick Ctrl-Cs, raised before the first one's handling ignored it;
+        # `up` has stopped everything on its way out.
+        return 0
 
 
 __all__ = ["run_up"]
