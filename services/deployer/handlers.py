@@ -6,23 +6,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from faststream.nats import NatsBroker
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.deployer import store
 from services.deployer.demo_target import DemoTarget
-from services.deployer.job import Job, JobKind, Outcome
+from services.deployer.job import JobKind
 from services.deployer.kube_target import KubeTarget
 from services.deployer.policy import auto_deployment_id, auto_deploys, rollback_target
 from services.deployer.progress import Reporter, keep_alive
 from services.deployer.queries import DeploymentQueries
+from services.deployer.runs import DeploymentRuns
 from shared import subjects
 from shared.consumers import ReceivedMessage, durable_subscriber
 from shared.contracts.base import utc_now
-from shared.contracts.deployments import DeploymentState, DeployTenant, RollbackTenant
+from shared.contracts.deployments import DeployTenant, RollbackTenant
 from shared.contracts.manifests import ManifestRendered
 from shared.contracts.tenants import TenantDeleted
 from shared.db import Databases
@@ -33,18 +32,6 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 # Deployments of different tenants run side by side; one tenant's wait for its lock.
 CONCURRENT_DEPLOYMENTS = 16
-
-
-@dataclass(frozen=True)
-class Opened:
-    """A deployment recorded as under way, to be carried out."""
-
-    reporter: Reporter
-    kind: JobKind
-    reason: str
-    manifest_revision: int
-    objects: list[dict[str, Any]] | None
-    inventory: list[dict[str, Any]]
 
 
 class Deployer:
@@ -60,6 +47,7 @@ class Deployer:
     ) -> None:
         self.broker, self.db, self.settings, self.mode = broker, db, settings, mode
         self.target = target
+        self.runs = DeploymentRuns(db, settings, mode, target)
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
 
@@ -104,7 +92,7 @@ class Deployer:
                         log.info("stale manifest not deployed", extra={"tenant_id": tenant_id})
                     return
                 # The deployment is recorded in the transaction that stores its manifest.
-                opened = await self._open(
+                opened = await self.runs.open(
                     session,
                     Reporter(self.broker, self.mode, tenant_id, revision, deployment_id),
                     revision,
@@ -114,7 +102,7 @@ class Deployer:
                     event.objects,
                 )
             if opened is not None:
-                await self._carry_out(opened, msg)
+                await self.runs.carry_out(opened, msg)
 
     async def on_command(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
         verb = msg.subject.rsplit(".", 1)[-1]
@@ -175,117 +163,9 @@ class Deployer:
         """Run one deployment to its end; a replay of a finished one only repeats its outcome."""
         reporter = Reporter(self.broker, self.mode, tenant_id, revision, deployment_id)
         async with self.db.session(self.mode) as session:
-            opened = await self._open(session, reporter, manifest_revision, kind, reason, msg)
+            opened = await self.runs.open(session, reporter, manifest_revision, kind, reason, msg)
         if opened is not None:
-            await self._carry_out(opened, msg)
-
-    async def _open(
-        self,
-        session: AsyncSession,
-        reporter: Reporter,
-        manifest_revision: int,
-        kind: JobKind,
-        reason: str,
-        msg: ReceivedMessage | None,
-        objects: list[dict[str, Any]] | None = None,
-    ) -> Opened | None:
-        """Record the deployment as under way and commit; None when there is nothing to run.
-        `objects` are the manifest's when the caller has them (else they are read)."""
-        tenant_id, deployment_id, revision = (
-            reporter.tenant_id,
-            reporter.deployment_id,
-            reporter.revision,
-        )
-        row = await store.deployment(session, deployment_id)
-        if row is not None and row.finished:
-            await reporter.finished(_state(row.state), row.error or "", row.objects)
-            return None
-        tenant = await store.tenant(session, tenant_id, for_update=True)
-        if row is None and revision <= tenant.deleted_revision:
-            return None
-        if objects is None:
-            manifest = await store.manifest(session, tenant_id, manifest_revision)
-            objects = manifest.objects if manifest is not None else None
-        if (
-            objects is None
-            and manifest_revision
-            and kind == "deploy"
-            and _early(msg, self.settings)
-        ):
-            # The rendered event may still be on its way: the command is tried again.
-            raise ManifestNotRendered(f"no manifest of revision {manifest_revision} yet")
-        if row is None:
-            row = store.DeploymentRow(
-                deployment_id=deployment_id,
-                tenant_id=tenant_id,
-                revision=revision,
-                manifest_revision=manifest_revision,
-                kind=kind,
-                reason=reason,
-                state="deploying",
-                objects=[],
-                started_at=utc_now(),
-            )
-            session.add(row)
-        tenant.current_deployment_id = deployment_id
-        tenant.last_revision = max(tenant.last_revision, revision)
-        tenant.updated_at = utc_now()
-        inventory = list(tenant.inventory)
-        await session.commit()
-        return Opened(reporter, kind, reason, manifest_revision, objects, inventory)
-
-    async def _carry_out(self, opened: Opened, msg: ReceivedMessage | None) -> None:
-        reporter, kind, manifest_revision = opened.reporter, opened.kind, opened.manifest_revision
-        await reporter.started(
-            {"kind": kind, "reason": opened.reason, "manifest_revision": manifest_revision}
-        )
-        if opened.objects is None:
-            why = (
-                f"no rendered manifest of revision {manifest_revision} for tenant "
-                f"{reporter.tenant_id!r}"
-                if manifest_revision
-                else "there is no earlier successful revision to roll back to"
-            )
-            outcome = Outcome(ok=False, reason=why, inventory=opened.inventory)
-        else:
-            job = Job(
-                reporter.tenant_id,
-                reporter.deployment_id,
-                reporter.revision,
-                manifest_revision,
-                kind,
-                opened.objects,
-                opened.inventory,
-                reporter,
-            )
-            async with keep_alive(msg, self.settings.ack_wait_seconds / 3):
-                outcome = await self.target.run(job)
-        await self._finish(reporter, kind, manifest_revision, outcome)
-
-    async def _finish(
-        self, reporter: Reporter, kind: JobKind, manifest_revision: int, outcome: Outcome
-    ) -> None:
-        state: DeploymentState = "failed"
-        if outcome.ok:
-            state = "rolled-back" if kind == "rollback" else "succeeded"
-        async with self.db.session(self.mode) as session:
-            row = await store.deployment(session, reporter.deployment_id)
-            tenant = await store.tenant(session, reporter.tenant_id, for_update=True)
-            assert row is not None
-            row.state, row.error, row.objects = state, outcome.reason or None, outcome.objects
-            row.step, row.finished_at = reporter.last_step, utc_now()
-            if outcome.placement is not None:
-                row.placement = outcome.placement
-            tenant.inventory = outcome.inventory
-            if outcome.ok:
-                tenant.applied_revision = manifest_revision
-            tenant.updated_at = utc_now()
-            await session.commit()
-        log.info(
-            "deployment finished",
-            extra={"tenant_id": reporter.tenant_id, "state": state, "reason": outcome.reason},
-        )
-        await reporter.finished(state, outcome.reason, outcome.objects)
+            await self.runs.carry_out(opened, msg)
 
     async def on_deleted(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
         event = TenantDeleted.model_validate(body)
@@ -327,21 +207,6 @@ class Deployer:
                 if isinstance(self.target, DemoTarget):
                     self.target.forget_cache()
                 raise
-
-
-def _state(value: str) -> DeploymentState:
-    assert value in ("succeeded", "failed", "rolled-back", "deleted")
-    return value  # type: ignore[return-value]
-
-
-class ManifestNotRendered(RuntimeError):
-    pass
-
-
-def _early(msg: ReceivedMessage | None, settings: Settings) -> bool:
-    """Whether the message has tries left before its last one."""
-    delivered = msg.raw_message.metadata.num_delivered if msg is not None else None
-    return delivered is not None and delivered < settings.max_deliver - 1
 
 
 def _durable(runtime: ServiceRuntime, subject: str, stream: str, name: str) -> Any:
