@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -149,9 +149,11 @@ class AlertsService:
                 ):
                     continue
                 if row is None:
-                    key = f"{tenant_id}/{body.alert_name}".encode()
+                    # A new id each time: history and notifications are keyed by (rule, episode),
+                    # so a rule made again after its tenant was deleted must not reuse the old id.
+                    # One rule per (tenant, name) is the table's unique constraint.
                     row = store.RuleRow(
-                        rule_id=f"r-{hashlib.sha256(key).hexdigest()[:16]}",
+                        rule_id=f"r-{uuid.uuid4().hex[:16]}",
                         tenant_id=tenant_id,
                         alert_name=body.alert_name,
                         is_default=True,

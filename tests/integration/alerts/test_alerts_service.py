@@ -66,6 +66,36 @@ async def test_sized_tenant_gets_default_rules_from_its_thresholds(service) -> N
     assert all(r["default"] for r in rules.values())
 
 
+async def test_default_rules_made_again_after_a_delete_get_new_ids(service) -> None:
+    """History and notifications are keyed by (rule, episode): a re-created tenant's rules must
+    not reuse the ids whose episodes are already recorded, or their alerts would be dropped."""
+    tenant = f"t-{uuid4().hex[:8]}"
+    sized = subjects.event(MODE, tenant, "tenant", "sized")
+
+    async def default_rule_ids(revision: int) -> set[str]:
+        body = {"tenant_id": tenant, "revision": revision,
+                "sizing": {"alert_thresholds": {"cpu_percent": 75.0}}}  # fmt: skip
+        await publish(service, sized, body, uuid4().hex)
+        for _ in range(50):
+            listed = await rpc(service, "rules", {"op": "list", "tenant_id": tenant})
+            if listed["data"]["total_count"] == 1:
+                return {r["rule_id"] for r in listed["data"]["rules"]}
+            await asyncio.sleep(0.1)
+        raise AssertionError("no default rule")
+
+    first = await default_rule_ids(1)
+    deleted = subjects.event(MODE, tenant, "tenant", "deleted")
+    await publish(service, deleted, {"tenant_id": tenant, "revision": 2}, uuid4().hex)
+    for _ in range(50):
+        listed = await rpc(service, "rules", {"op": "list", "tenant_id": tenant})
+        if listed["data"]["total_count"] == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert listed["data"]["total_count"] == 0
+    again = await default_rule_ids(3)
+    assert again and not again & first
+
+
 async def test_metric_batch_above_threshold_fires_event_and_webhook(service) -> None:
     tenant = f"t-{uuid4().hex[:8]}"
     receiver = await WebhookReceiver().start()
