@@ -74,7 +74,10 @@ def register_event_handlers(gateway: Gateway) -> None:
     broker = gateway.broker
 
     async def relay(msg: Msg) -> None:
-        gateway.hub.dispatch(parse_event(msg.subject, msg.data))
+        mode, tenant_id = Mode(msg.subject.split(".")[1]), subjects.tenant_of(msg.subject)
+        name = subjects.event_name_of(msg.subject)
+        if gateway.hub.interested(mode, tenant_id, name):
+            gateway.hub.dispatch(BusEvent(mode, tenant_id, name, json.loads(msg.data)))
 
     async def follow_events() -> None:
         # Every replica gets every event for its WebSocket clients and waiting requests. A plain

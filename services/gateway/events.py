@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,11 +44,11 @@ class Subscriber:
     # for every event.
     names: frozenset[str] | None = None
 
-    def wants(self, event: BusEvent) -> bool:
-        if event.mode is not self.mode or self.tenant_id not in (None, event.tenant_id):
+    def wants(self, mode: Mode, tenant_id: str, name: str) -> bool:
+        if mode is not self.mode or self.tenant_id not in (None, tenant_id):
             return False
         names = self.names
-        return names is None or event.name in names or event.name.split(".", 1)[0] + ".*" in names
+        return names is None or name in names or name.split(".", 1)[0] + ".*" in names
 
 
 class EventHub:
@@ -57,6 +57,7 @@ class EventHub:
         self.waiters: dict[
             tuple[Mode, str, int], list[tuple[frozenset[str], asyncio.Future[BusEvent]]]
         ] = defaultdict(list)
+        self.waiting: Counter[tuple[Mode, str]] = Counter()  # revisions waited for, per tenant
 
     def subscribe(
         self, mode: Mode, tenant_id: str | None, names: frozenset[str] | None = None
@@ -73,11 +74,24 @@ class EventHub:
     ) -> asyncio.Future[BusEvent]:
         """A future resolved by the first of `events` for this tenant's revision."""
         future: asyncio.Future[BusEvent] = asyncio.get_running_loop().create_future()
-        self.waiters[(mode, tenant_id, revision)].append((frozenset(events), future))
+        key = (mode, tenant_id, revision)
+        if key not in self.waiters:
+            self.waiting[(mode, tenant_id)] += 1
+        self.waiters[key].append((frozenset(events), future))
         return future
 
     def forget(self, mode: Mode, tenant_id: str, revision: int) -> None:
-        self.waiters.pop((mode, tenant_id, revision), None)
+        if self.waiters.pop((mode, tenant_id, revision), None) is not None:
+            self.waiting[(mode, tenant_id)] -= 1
+            if not self.waiting[(mode, tenant_id)]:
+                del self.waiting[(mode, tenant_id)]
+
+    def interested(self, mode: Mode, tenant_id: str, name: str) -> bool:
+        """Whether a request or a client waits for this event: if not, it is not even parsed
+        (a deployment's manifest event alone is some 20 KB of JSON)."""
+        return (mode, tenant_id) in self.waiting or any(
+            s.wants(mode, tenant_id, name) for s in self.subscribers
+        )
 
     def dispatch(self, event: BusEvent) -> None:
         key = (event.mode, event.tenant_id, int(event.data.get("revision", 0)))
@@ -86,7 +100,7 @@ class EventHub:
                 future.set_result(event)
         message = event.to_json()
         for subscriber in list(self.subscribers):
-            if not subscriber.wants(event):
+            if not subscriber.wants(event.mode, event.tenant_id, event.name):
                 continue
             try:
                 subscriber.queue.put_nowait(message)

@@ -42,3 +42,18 @@ def test_events_parameter_is_read_as_a_comma_separated_list():
     assert event_names({"events": "deployment.succeeded, deployment.failed"}) == frozenset(
         {"deployment.succeeded", "deployment.failed"}
     )
+
+
+async def test_an_event_nobody_waits_for_is_not_wanted():
+    hub = EventHub()
+    assert not hub.interested(Mode.demo, "acme", "manifest.rendered")
+    hub.expect(Mode.demo, "acme", 1, {"tenant.sized"})
+    hub.expect(Mode.demo, "acme", 1, {"tenant.rejected"})
+    assert hub.interested(Mode.demo, "acme", "manifest.rendered")
+    assert not hub.interested(Mode.demo, "other", "manifest.rendered")
+    assert not hub.interested(Mode.prod, "acme", "manifest.rendered")
+    hub.forget(Mode.demo, "acme", 1)
+    assert not hub.interested(Mode.demo, "acme", "manifest.rendered")
+    hub.subscribe(Mode.demo, None, frozenset({"deployment.*"}))
+    assert hub.interested(Mode.demo, "acme", "deployment.progress")
+    assert not hub.interested(Mode.demo, "acme", "manifest.rendered")
