@@ -75,12 +75,17 @@ async def test_seed_rule_fires_on_pushed_metrics_with_event_and_webhook(
                         firing = event
             assert firing["data"]["alert_name"] == "high_cpu_usage"
             delivered = await receiver.wait_for(1, timeout=15)
-            assert len(delivered) == 1
+            # The demo generator's own samples for this running tenant (below 80) may already
+            # have resolved the alert: the firing one must still have been sent exactly once.
+            statuses = [json.loads(r.body)["status"] for r in delivered]
+            assert statuses in (["firing"], ["firing", "resolved"]), statuses
             assert verify(delivered[0].body, "hush", delivered[0].headers["x-ecp-signature"])
-            assert json.loads(delivered[0].body)["status"] == "firing"
 
             history = (await client.get(f"/api/v1/tenants/{tenant}/alerts/history")).json()
-            assert [h["status"] for h in history["history"]] == ["firing"]
+            assert sorted(h["status"] for h in history["history"]) in (
+                ["firing"],
+                ["firing", "resolved"],
+            )
             log = (await client.get(f"/api/v1/tenants/{tenant}/alerts/notifications")).json()
             states = sorted(n["state"] for n in log["notifications"])
             assert "delivered" in states and "hush" not in json.dumps(log)

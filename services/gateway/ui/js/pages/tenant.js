@@ -9,6 +9,8 @@ import { highlightYaml } from "../yaml.js";
 import { emptyState, errorBox, liveDot, loading, section, setLiveDot, statusBadge, toast } from "../widgets.js";
 import { STATUS_OF_EVENT } from "./tenants.js";
 
+const PASSING = new Set(["pending", "deploying", "deleting"]);
+
 export function render(view, { tenantId }) {
   const base = `/api/v1/tenants/${tenantId}`;
   const dot = liveDot("connecting");
@@ -46,12 +48,20 @@ export function render(view, { tenantId }) {
   );
   clear(progress, h("li", { class: "muted empty-line" }, t("tenant.noProgress")));
 
-  async function loadTenant() {
+  // The read model applies an event a moment after the event reaches this page, and events sent
+  // before the socket opened are missed: while the answer is a passing state, ask again, and an
+  // answer older than the event just shown (`expected`) does not replace the badge.
+  let recheck = null;
+  async function loadTenant(expected = null, tries = 0) {
     try {
       const tenant = await api.get(base);
       if (!alive) return;
-      clear(badge, statusBadge(tenant.status));
+      const stale = expected && tenant.status !== expected && tries < 20;
+      if (!stale) clear(badge, statusBadge(tenant.status));
       clear(summary, summaryCard(tenant));
+      clearTimeout(recheck);
+      if (stale) recheck = setTimeout(() => loadTenant(expected, tries + 1), 250);
+      else if (PASSING.has(tenant.status)) recheck = setTimeout(() => loadTenant(), 1000);
     } catch (error) {
       if (!alive) return;
       clear(summary, errorBox(error));
@@ -130,9 +140,11 @@ export function render(view, { tenantId }) {
   async function act(verb) {
     const body = verb === "rollback" && rollbackTarget.value ? { to_revision: Number(rollbackTarget.value) } : {};
     deployButton.disabled = rollbackButton.disabled = true;
+    // Cleared before asking: the deployment's first events can arrive before the answer does.
+    clear(progress);
     try {
       const accepted = await api.post(`${base}/${verb}`, body);
-      clear(progress, h("li", { class: "muted" }, t("tenant.queued", { id: accepted.deployment_id, revision: accepted.revision })));
+      progress.prepend(h("li", { class: "muted" }, t("tenant.queued", { id: accepted.deployment_id, revision: accepted.revision })));
       toast(t("tenant.queuedToast", { verb: t(`tenant.${verb}`) }), "ok");
     } catch (error) {
       clear(progress, h("li", {}, errorBox(error)));
@@ -167,7 +179,7 @@ export function render(view, { tenantId }) {
         progress.append(progressLine(event));
       }
       if (["deployment.succeeded", "deployment.failed", "deployment.rolled-back"].includes(event.event)) {
-        loadTenant();
+        loadTenant(status);
         loadDeployment();
       }
       if (event.event === "manifest.rendered" || event.event === "tenant.sized") {
@@ -180,6 +192,7 @@ export function render(view, { tenantId }) {
   loadManifest();
   return () => {
     alive = false;
+    clearTimeout(recheck);
     live.stop();
   };
 }
