@@ -7,9 +7,7 @@ import { follow } from "../live.js";
 import { session } from "../state.js";
 import { highlightYaml } from "../yaml.js";
 import { emptyState, errorBox, liveDot, loading, section, setLiveDot, statusBadge, toast } from "../widgets.js";
-import { STATUS_OF_EVENT } from "./tenants.js";
-
-const PASSING = new Set(["pending", "deploying", "deleting"]);
+import { PASSING, STATUS_OF_EVENT } from "./tenants.js";
 
 export function render(view, { tenantId }) {
   const base = `/api/v1/tenants/${tenantId}`;

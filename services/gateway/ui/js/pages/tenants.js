@@ -18,6 +18,8 @@ export const STATUS_OF_EVENT = {
   "tenant.deleted": "deleted",
 };
 
+export const PASSING = new Set(["pending", "deploying", "deleting"]);
+
 export function render(view) {
   const dot = liveDot("connecting");
   const body = h("div", {}, loading());
@@ -44,6 +46,12 @@ export function render(view) {
       if (!alive) return;
       counts.textContent = t("tenants.counts", { total: list.total_count, active: list.active_count });
       clear(body, list.tenants.length ? table(list.tenants) : emptyState(t("tenants.empty"), t("tenants.emptyHint")));
+      // The read model can answer from just before the last event shown: while a tenant is in a
+      // passing state, read again, so no badge stays behind.
+      if (list.tenants.some((tenant) => PASSING.has(tenant.status))) {
+        clearTimeout(reloadTimer);
+        reloadTimer = setTimeout(load, 1000);
+      }
     } catch (error) {
       if (alive) clear(body, errorBox(error));
     }
