@@ -30,17 +30,13 @@ from pydantic import ValidationError
 from shared import subjects
 from shared.bus import (
     CORRELATION_HEADER,
-    DEAD_LETTER_ERROR_HEADER,
-    DEAD_LETTER_SUBJECT_HEADER,
-    MSG_ID_HEADER,
-    carried_headers,
     retry_delay,
 )
+from shared.dead_letters import dead_letter
 from shared.logging import correlation_id, new_correlation_id
-from shared.modes import Mode
 from shared.pull import PullFeed
 from shared.service import ServiceRuntime
-from shared.telemetry import MESSAGES_DEAD_LETTERED, MESSAGES_HANDLED, MESSAGES_RETRIED
+from shared.telemetry import MESSAGES_HANDLED, MESSAGES_RETRIED
 
 log = logging.getLogger(__name__)
 # Messages that will not decode or validate on the next try either.
@@ -179,24 +175,6 @@ class JetStreamConsumer:
                 "error": repr(exc),
             },
         )
-
-
-async def dead_letter(runtime: ServiceRuntime, batch: list[Msg], exc: Exception) -> None:
-    error = f"{type(exc).__name__}: {exc}"[:500].replace("\n", " ")
-    for msg in batch:
-        mode = Mode(msg.subject.split(".")[1]) if msg.subject.startswith("ecp.") else Mode.prod
-        await runtime.broker.connection.jetstream().publish(
-            subjects.dead_letter(mode, runtime.name),
-            msg.data,
-            headers={
-                **carried_headers(msg.headers or {}),
-                MSG_ID_HEADER: f"dlq:{runtime.name}:{msg.metadata.stream}:{msg.metadata.sequence.stream}",
-                DEAD_LETTER_SUBJECT_HEADER: msg.subject,
-                DEAD_LETTER_ERROR_HEADER: error,
-            },
-            stream=subjects.stream_name(mode, "dlq"),
-        )
-    MESSAGES_DEAD_LETTERED.labels(runtime.name).inc(len(batch))
 
 
 def _correlated(msg: Msg) -> contextlib.AbstractContextManager[None]:

@@ -22,10 +22,11 @@ from services.monitor.partitions import partition_of, retention_cutoff
 from services.monitor.store import SampleStore, Window
 from shared import subjects
 from shared.bus import retry_delay
-from shared.consumers import ReceivedMessage, batch_consumer, dead_letter, durable_subscriber
+from shared.consumers import ReceivedMessage, batch_consumer, durable_subscriber
 from shared.contracts.metrics import METRIC_BATCH_RECORD, MetricBatchRecord
 from shared.contracts.monitoring import MonitoringQuery, metric_names_for
 from shared.db import Databases
+from shared.dead_letters import dead_letter
 from shared.modes import Mode
 from shared.service import ServiceRuntime
 from shared.settings import Settings
