@@ -36,6 +36,7 @@ DEAD_LETTER_SUBJECT_HEADER = "Ecp-Original-Subject"
 DEAD_LETTER_ERROR_HEADER = "Ecp-Error"
 
 log = logging.getLogger(__name__)
+ACK_WAIT_SECONDS = 10.0  # for the acks of unacked publishes
 
 
 def retry_delay(attempt: int, settings: Settings) -> float:
@@ -118,17 +119,9 @@ async def publish(
 ) -> Any:
     """Publish with the dedupe id and the correlation id of the work in hand, and wait for the
     stream's ack. Straight to nats-py: FastStream's publish path costs more than the publish."""
-    cid = correlation_id.get() or new_correlation_id()
     started = time.perf_counter()
-    ack = await broker.connection.jetstream().publish(
-        subject,
-        message.model_dump_json().encode(),
-        stream=stream,
-        headers={
-            MSG_ID_HEADER: msg_id,
-            CORRELATION_HEADER: cid,
-            "content-type": "application/json",
-        },
+    ack = await jetstream(broker).publish(
+        subject, message.model_dump_json().encode(), stream=stream, headers=headers(msg_id)
     )
     if log.isEnabledFor(logging.DEBUG):
         log.debug(
@@ -148,19 +141,11 @@ async def publish_event_unacked(
     """Publish an event without waiting for its ack: events published this way keep their order,
     and the caller awaits the acks together (`acked`) before it reports its work done."""
     aggregate, event_name = name.split(".", 1)
-    connection = broker.connection
-    context = _async_publishers.get(connection)
-    if context is None:
-        context = _async_publishers[connection] = connection.jetstream()
-    return await context.publish_async(
+    return await jetstream(broker).publish_async(
         subjects.event(mode, tenant_id, aggregate, event_name),
         message.model_dump_json().encode(),
         stream=subjects.stream_name(mode, "evt"),
-        headers={
-            MSG_ID_HEADER: msg_id,
-            CORRELATION_HEADER: correlation_id.get() or new_correlation_id(),
-            "content-type": "application/json",
-        },
+        headers=headers(msg_id),
     )
 
 
@@ -170,9 +155,27 @@ async def acked(futures: list[asyncio.Future[PubAck]]) -> None:
         await asyncio.wait_for(asyncio.gather(*futures), ACK_WAIT_SECONDS)
 
 
-ACK_WAIT_SECONDS = 10.0
-# One JetStream context per connection: its async-publish inbox is made on first use.
-_async_publishers: weakref.WeakKeyDictionary[Any, JetStreamContext] = weakref.WeakKeyDictionary()
+def headers(msg_id: str, correlation: str | None = None) -> dict[str, str]:
+    """What every published message carries: its dedupe id and the correlation id of the work in
+    hand (a new one outside any)."""
+    return {
+        MSG_ID_HEADER: msg_id,
+        CORRELATION_HEADER: correlation or correlation_id.get() or new_correlation_id(),
+        "content-type": "application/json",
+    }
+
+
+def jetstream(broker: NatsBroker) -> JetStreamContext:
+    """The connection's JetStream context, made once: a busy path does not build one per
+    publish, and async publishes need the reply inbox it makes on first use."""
+    connection = broker.connection
+    context = _contexts.get(connection)
+    if context is None:
+        context = _contexts[connection] = connection.jetstream()
+    return context
+
+
+_contexts: weakref.WeakKeyDictionary[Any, JetStreamContext] = weakref.WeakKeyDictionary()
 
 
 async def publish_event(

@@ -11,6 +11,7 @@ from shared.bus import (
     DEAD_LETTER_SUBJECT_HEADER,
     MSG_ID_HEADER,
     carried_headers,
+    jetstream,
 )
 from shared.modes import Mode
 from shared.service import ServiceRuntime
@@ -21,7 +22,7 @@ async def dead_letter(runtime: ServiceRuntime, batch: list[Msg], exc: Exception)
     error = f"{type(exc).__name__}: {exc}"[:500].replace("\n", " ")
     for msg in batch:
         mode = Mode(msg.subject.split(".")[1]) if msg.subject.startswith("ecp.") else Mode.prod
-        await runtime.broker.connection.jetstream().publish(
+        await jetstream(runtime.broker).publish(
             subjects.dead_letter(mode, runtime.name),
             msg.data,
             headers={

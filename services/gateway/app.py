@@ -32,13 +32,13 @@ from shared.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 
+def event_address(subject: str) -> tuple[Mode, str, str]:
+    """(mode, tenant, event name) of `ecp.<mode>.evt.<tenant>.<aggregate>.<event>`."""
+    return Mode(subject.split(".")[1]), subjects.tenant_of(subject), subjects.event_name_of(subject)
+
+
 def parse_event(subject: str, data: bytes) -> BusEvent:
-    return BusEvent(
-        mode=Mode(subject.split(".")[1]),
-        tenant_id=subjects.tenant_of(subject),
-        name=subjects.event_name_of(subject),
-        data=json.loads(data),
-    )
+    return BusEvent(*event_address(subject), json.loads(data))
 
 
 async def project(gateway: Gateway, events: list[BusEvent]) -> None:
@@ -74,10 +74,8 @@ def register_event_handlers(gateway: Gateway) -> None:
     broker = gateway.broker
 
     async def relay(msg: Msg) -> None:
-        mode, tenant_id = Mode(msg.subject.split(".")[1]), subjects.tenant_of(msg.subject)
-        name = subjects.event_name_of(msg.subject)
-        if gateway.hub.interested(mode, tenant_id, name):
-            gateway.hub.dispatch(BusEvent(mode, tenant_id, name, json.loads(msg.data)))
+        if gateway.hub.interested(*event_address(msg.subject)):
+            gateway.hub.dispatch(parse_event(msg.subject, msg.data))
 
     async def follow_events() -> None:
         # Every replica gets every event for its WebSocket clients and waiting requests. A plain

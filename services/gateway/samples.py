@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, NotRequired
 
 import pydantic_core
-from nats.js.client import JetStreamContext
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
@@ -20,7 +19,7 @@ from services.gateway import store
 from services.gateway.deps import Gateway
 from services.gateway.errors import Problem
 from shared import subjects
-from shared.bus import CORRELATION_HEADER, MSG_ID_HEADER
+from shared.bus import headers, jetstream
 from shared.contracts.metrics import METRIC_NAME_PATTERN
 from shared.contracts.monitoring import METRIC_ALIASES
 from shared.logging import correlation_id
@@ -165,17 +164,17 @@ async def publish_samples(
     payload = pydantic_core.to_json(
         {"tenant_id": tenant_id, "batch_id": batch_id, "source": "push", "samples": samples}
     )
-    headers = {
-        MSG_ID_HEADER: batch_id,
-        CORRELATION_HEADER: correlation_id.get() or batch_id,
-        "content-type": "application/json",
-    }
-    js = jetstream_of(gateway)
+    sent_headers = headers(batch_id, correlation_id.get() or batch_id)
+    js = jetstream(gateway.broker)
     subject, stream = subjects.metrics(mode, tenant_id), subjects.stream_name(mode, "metrics")
     for attempt in range(PUBLISH_TRIES):
         try:
             await js.publish(
-                subject, payload, timeout=PUBLISH_TIMEOUT_SECONDS, stream=stream, headers=headers
+                subject,
+                payload,
+                timeout=PUBLISH_TIMEOUT_SECONDS,
+                stream=stream,
+                headers=sent_headers,
             )
             return
         except Exception as error:  # noqa: BLE001 - any broker failure is "not accepted"
@@ -185,18 +184,6 @@ async def publish_samples(
                 extra={"tenant_id": tenant_id, "attempt": attempt + 1, "error": repr(error)},
             )
     raise Problem(503, "BROKER_UNAVAILABLE", "the samples could not be queued; retry") from failure
-
-
-_JETSTREAM: dict[int, tuple[Any, JetStreamContext]] = {}
-
-
-def jetstream_of(gateway: Gateway) -> JetStreamContext:
-    """The connection's JetStream context, made once per connection rather than per push."""
-    connection = gateway.broker.connection
-    made = _JETSTREAM.get(id(gateway))
-    if made is None or made[0] is not connection:
-        made = _JETSTREAM[id(gateway)] = (connection, connection.jetstream())
-    return made[1]
 
 
 def sample_of(name: str, value: float, moment: datetime, labels: dict[str, str]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from shared.bus import (
     DEAD_LETTER_SUBJECT_HEADER,
     MSG_ID_HEADER,
     carried_headers,
+    jetstream,
 )
 
 router = APIRouter(prefix="/api/v1/dead-letters", tags=["operations"])
@@ -46,7 +47,7 @@ def _body(data: bytes) -> Any:
 async def list_dead_letters(
     gateway: GatewayDep, mode: ModeDep, _: Admin, limit: int = Query(100, ge=1, le=1000)
 ) -> list[DeadLetter]:
-    js = gateway.broker.connection.jetstream()
+    js = jetstream(gateway.broker)
     stream = subjects.stream_name(mode, "dlq")
     info = await js.stream_info(stream)
     letters: list[DeadLetter] = []
@@ -74,7 +75,7 @@ async def list_dead_letters(
 @router.post("/{sequence}/replay", response_model=Replayed)
 async def replay(sequence: int, gateway: GatewayDep, mode: ModeDep, _: Admin) -> Replayed:
     """Publish the message again to its original subject, then remove it from the dead letters."""
-    js = gateway.broker.connection.jetstream()
+    js = jetstream(gateway.broker)
     stream = subjects.stream_name(mode, "dlq")
     try:
         raw = await js.get_msg(stream, sequence)
