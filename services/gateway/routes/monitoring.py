@@ -32,6 +32,25 @@ router = APIRouter(tags=["monitoring"])
 GONE = ""  # put in a subscriber's queue when its client disconnects
 
 
+def self_contained(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its `$defs` written in place: inside the OpenAPI document a `$ref` to the
+    schema's own `$defs` would resolve against the document's root, where there are none."""
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    result: dict[str, Any] = inline(schema)
+    return result
+
+
 # The two push routes below declare the contract (and answer what is not JSON); a JSON POST to
 # either is answered by `PushFastPath` before routing, with the same functions.
 
@@ -56,7 +75,7 @@ async def push_metrics(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": BATCH_PUSH.json_schema()}},
+            "content": {"application/json": {"schema": self_contained(BATCH_PUSH.json_schema())}},
         }
     },
 )
