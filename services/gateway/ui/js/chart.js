@@ -14,8 +14,11 @@ export function lineChart({ title, unit = "", fixedMax = null, emptyText = "", m
   const legend = h("div", { class: "chart-legend" });
   const node = h("figure", { class: "chart card", id }, h("figcaption", {}, h("span", {}, title), latest), plot, legend);
 
+  // History read while live points were being drawn: the live ones newer than it stay.
   function set(name, points) {
-    series.set(name, points.slice(-maxPoints));
+    const last = points.length ? points[points.length - 1].t : -Infinity;
+    const newer = (series.get(name) || []).filter((p) => p.t > last);
+    series.set(name, [...points, ...newer].slice(-maxPoints));
     draw();
   }
 
@@ -28,8 +31,13 @@ export function lineChart({ title, unit = "", fixedMax = null, emptyText = "", m
     draw();
   }
 
-  function reset() {
-    series.clear();
+  // Forget the points older than `keepFrom` (all of them by default).
+  function reset(keepFrom = Infinity) {
+    for (const [name, points] of series) {
+      const kept = points.filter((p) => p.t >= keepFrom);
+      if (kept.length) series.set(name, kept);
+      else series.delete(name);
+    }
     draw();
   }
 

@@ -46,11 +46,14 @@ export function render(view, { tenantId }) {
 
   async function loadHistory() {
     clear(status);
+    // Samples drawn live while the history is read may be too new to be in it: keep the last
+    // minute's live points, and `set` keeps those newer than the history's last point.
+    const keepFrom = Date.now() - 60_000;
     const results = await Promise.allSettled(FAMILIES.map((f) => api.get(`/api/v1/tenants/${tenantId}/monitoring`, { metric_type: f.family, hours })));
     if (!alive) return;
     results.forEach((result, index) => {
       const chart = charts[FAMILIES[index].family];
-      chart.reset();
+      chart.reset(keepFrom);
       if (result.status === "rejected") {
         if (!status.childElementCount) clear(status, errorBox(result.reason));
         return;
