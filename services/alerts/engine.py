@@ -156,11 +156,22 @@ class Evaluator:
         if not rules or not samples:
             return
         window = self.windows[tenant_id]
+        # Several pods' samples of a metric at one moment count as their mean, as the live
+        # stream shows them (the window keeps one value per moment).
+        sums: dict[tuple[str, datetime], list[float]] = {}
+        for sample in samples:
+            key = (sample["name"], sample["timestamp"])
+            running = sums.get(key)
+            if running is None:
+                sums[key] = [sample["value"], 1.0]
+            else:
+                running[0] += sample["value"]
+                running[1] += 1.0
         newest = 0.0
         names = set()
-        for sample in samples:
-            at, name = sample["timestamp"].timestamp(), sample["name"]
-            window.add(name, at, sample["value"])
+        for (name, moment), (total, count) in sums.items():
+            at = moment.timestamp()
+            window.add(name, at, total / count)
             names.add(name)
             newest = max(newest, at)
         self.fed.add(tenant_id)

@@ -26,7 +26,7 @@ from shared import subjects
 from shared.bus import publish_event
 from shared.consumers import BatchHandler, ReceivedMessage, batch_consumer, durable_subscriber
 from shared.contracts.alerts import AlertTransition
-from shared.contracts.metrics import METRIC_BATCH_RECORD
+from shared.contracts.metrics import read_metric_batch
 from shared.modes import Mode
 from shared.service import ServiceRuntime
 
@@ -118,7 +118,7 @@ class AlertsService:
         evaluator = self.evaluators[mode]
         for body in bodies:
             try:
-                batch = METRIC_BATCH_RECORD.validate_json(body)
+                batch = read_metric_batch(body)
             except ValidationError:
                 log.warning("malformed metric batch ignored")
                 continue

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from nats.aio.msg import Msg
 from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -183,7 +184,7 @@ def follow_samples(gateway: Gateway) -> None:
 
     async def on_sample_batch(msg: Msg) -> None:
         try:
-            hub.on_batch(Mode(msg.subject.split(".")[1]), json.loads(msg.data))
+            hub.on_batch(Mode(msg.subject.split(".")[1]), msgspec.json.decode(msg.data))
         except (ValueError, KeyError, TypeError) as error:
             log.warning("unreadable metrics message", extra={"error": repr(error)})
 

@@ -32,6 +32,7 @@ from services.gateway.samples import (
     SeedPush,
     as_utc,
     publish_samples,
+    read_batch_push,
     refuse,
     sample_of,
     shown,
@@ -210,7 +211,8 @@ class PushFastPath:
         raw = await read_body(receive)
         if tenant_id:
             return await accept_seed(gateway, mode, tenant_id, parsed(SEED_PUSH, raw))
-        return await accept_batch(gateway, mode, parsed(BATCH_PUSH, raw))
+        body = read_batch_push(raw) or parsed(BATCH_PUSH, raw)
+        return await accept_batch(gateway, mode, body)
 
 
 def push_target(scope: Scope) -> str | None:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, NotRequired
 
+import msgspec
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict
 
 from services.gateway import store
@@ -71,6 +73,45 @@ class BatchPush(TypedDict):
 
 SEED_PUSH = TypeAdapter(SeedPush)
 BATCH_PUSH = TypeAdapter(BatchPush)
+
+
+# msgspec reads the batch form three times faster than pydantic, when names and timestamps,
+# which repeat within a batch, are checked once each (by pydantic's own rules). Whatever this
+# does not take is left to `BATCH_PUSH`, which gives the verdict and locates the errors.
+class _PushedWire(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    name: str
+    value: float
+    tenant_id: str | None = None
+    timestamp: str | None = None
+    labels: dict[str, str] = {}
+
+
+class _BatchWire(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    samples: Annotated[list[_PushedWire], msgspec.Meta(min_length=1, max_length=100_000)]
+    tenant_id: str | None = None
+
+
+_BATCH_WIRE = msgspec.json.Decoder(_BatchWire)
+_METRIC_NAME = re.compile(METRIC_NAME_PATTERN)
+_MOMENT = TypeAdapter(datetime)
+
+
+def read_batch_push(raw: bytes) -> BatchPush | None:
+    """The batch form as `BATCH_PUSH` would read it, or None when only `BATCH_PUSH` can say."""
+    try:
+        wire = _BATCH_WIRE.decode(raw)
+        stamps = {s.timestamp for s in wire.samples if s.timestamp is not None}
+        moments = {t: _MOMENT.validate_strings(t) for t in stamps}
+    except (msgspec.ValidationError, msgspec.DecodeError, ValidationError):
+        return None
+    if not all(_METRIC_NAME.fullmatch(name) for name in {s.name for s in wire.samples}):
+        return None
+    samples: list[PushedSample] = [
+        {"tenant_id": s.tenant_id, "name": s.name, "value": s.value,
+         "timestamp": None if s.timestamp is None else moments[s.timestamp], "labels": s.labels}
+        for s in wire.samples
+    ]  # fmt: skip
+    return {"tenant_id": wire.tenant_id, "samples": samples}
 
 
 # ---- what a sample may be ------------------------------------------------------------------

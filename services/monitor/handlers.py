@@ -23,7 +23,7 @@ from services.monitor.store import SampleStore, Window
 from shared import subjects
 from shared.bus import retry_delay
 from shared.consumers import ReceivedMessage, batch_consumer, durable_subscriber
-from shared.contracts.metrics import METRIC_BATCH_RECORD, MetricBatchRecord
+from shared.contracts.metrics import MetricBatchRecord, read_metric_batch
 from shared.contracts.monitoring import MonitoringQuery, metric_names_for
 from shared.db import Databases
 from shared.dead_letters import dead_letter
@@ -61,7 +61,7 @@ class MetricsIngest:
         batches: list[MetricBatchRecord] = []
         for one in raw:
             try:
-                batches.append(METRIC_BATCH_RECORD.validate_json(one.data))
+                batches.append(read_metric_batch(one.data))
             except ValidationError as error:
                 await self.dead_letter(one, error)
         if not batches:

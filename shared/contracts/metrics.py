@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, NotRequired
 
-from pydantic import ConfigDict, Field, TypeAdapter, with_config
+import msgspec
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict
 
 from shared.contracts.base import Contract
@@ -53,3 +55,51 @@ class MetricBatchRecord(TypedDict):
 
 
 METRIC_BATCH_RECORD = TypeAdapter(MetricBatchRecord)
+
+
+# ---- reading a batch fast -------------------------------------------------------------------
+# msgspec reads the message into structs three times faster than pydantic, when it is not made to
+# run a regular expression or build a datetime per sample: names and timestamps repeat within a
+# batch, so each distinct one is checked once, by pydantic itself. Anything msgspec refuses is
+# read again by pydantic, which gives the verdict (and accepts the looser forms it accepts).
+class _WireSample(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    name: str
+    value: float
+    timestamp: str
+    labels: dict[str, str] = {}
+    schema_version: int = 1
+
+
+class _WireBatch(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    tenant_id: str
+    batch_id: str
+    samples: list[_WireSample]
+    source: str = "push"
+    schema_version: int = 1
+
+
+_WIRE_BATCH = msgspec.json.Decoder(_WireBatch)
+_NAME = re.compile(METRIC_NAME_PATTERN)
+_MOMENT = TypeAdapter(datetime)
+
+
+def read_metric_batch(raw: bytes) -> MetricBatchRecord:
+    """A metrics message as `MetricBatchRecord`, with the verdict `METRIC_BATCH_RECORD` gives
+    (raises pydantic's `ValidationError`)."""
+    try:
+        wire = _WIRE_BATCH.decode(raw)
+        moments = {t: _MOMENT.validate_strings(t) for t in {s.timestamp for s in wire.samples}}
+    except (msgspec.ValidationError, msgspec.DecodeError, ValidationError):
+        return METRIC_BATCH_RECORD.validate_json(raw)
+    if not all(_NAME.fullmatch(name) for name in {s.name for s in wire.samples}):
+        return METRIC_BATCH_RECORD.validate_json(raw)
+    samples: list[SampleRecord] = [
+        {"name": s.name, "value": s.value, "timestamp": moments[s.timestamp], "labels": s.labels}
+        for s in wire.samples
+    ]
+    return {
+        "tenant_id": wire.tenant_id,
+        "batch_id": wire.batch_id,
+        "samples": samples,
+        "source": wire.source,
+    }

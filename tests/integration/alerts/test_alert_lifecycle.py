@@ -4,10 +4,12 @@ the service level: the evaluator and rpc answers over real PostgreSQL, time move
 from __future__ import annotations
 
 import json
+from uuid import uuid4
 
 import pytest
 
 from services.alerts.payloads import verify
+from shared.contracts.metrics import MetricBatch, Sample
 from tests.integration.alerts.conftest import World
 from tests.integration.alerts.receivers import WebhookReceiver
 
@@ -231,3 +233,21 @@ async def test_default_rules_are_not_shown_with_secrets(world: World, receiver) 
     assert "topsecret" not in json.dumps(listed)
     notes = await world.api.notifications({"tenant_id": world.tenant})
     assert "topsecret" not in json.dumps(notes)
+
+
+async def test_pods_sampled_at_one_moment_are_judged_by_their_mean(world: World) -> None:
+    rule = await world.create_rule(alert_name="cpu", condition="cpu_usage > 80")
+    at = world.clock.datetime()
+    pods = [Sample(name="cpu_usage", value=v, timestamp=at, labels={"pod": f"p-{v}"})
+            for v in (60.0, 95.0)]  # fmt: skip
+    batch = MetricBatch(tenant_id=world.tenant, batch_id=uuid4().hex, samples=pods)
+    await world.evaluator.on_batch(batch.model_dump())
+    assert await world.status(rule) == "inactive"  # mean 77.5, though the last pod is at 95
+
+    world.clock.advance(1)  # another pod's samples of the same moment arrive a second later
+
+    hot = [Sample(name="cpu_usage", value=v, timestamp=at, labels={"pod": f"p-{v}"})
+           for v in (60.0, 99.0, 90.0)]  # fmt: skip
+    batch = MetricBatch(tenant_id=world.tenant, batch_id=uuid4().hex, samples=hot)
+    await world.evaluator.on_batch(batch.model_dump())
+    assert await world.status(rule) == "firing"  # mean 83 replaces the moment's value
