@@ -7,6 +7,7 @@ and its `__main__.py` calls `runtime.run()`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -52,6 +53,7 @@ class ServiceRuntime:
         # Work a service does after start before it runs at full speed (compiling schemas, say):
         # until it is done the service answers, but does not call itself ready.
         self.warmups: list[asyncio.Future[Any]] = []
+        self.own_process = False  # set by `run()` and the gateway's process: see settle_heap
         self.broker.subscriber(subjects.health(name))(self.health)
 
     async def health(self) -> dict[str, Any]:
@@ -77,6 +79,8 @@ class ServiceRuntime:
             start_http_server(self.settings.metrics_port, addr="127.0.0.1")
         for hook in self.on_start:
             await hook()
+        if self.own_process:
+            settle_heap()
         self.started = True
         log.info("service started", extra={"service": self.name})
 
@@ -100,7 +104,23 @@ class ServiceRuntime:
             await self.stop()
 
     def run(self) -> None:
+        self.own_process = True
         configure_logging(self.name, self.settings.log_level, self.settings.log_json)
         # uvloop: the event loop is most of a service's CPU time under load, and uvloop's is leaner.
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(self.serve_forever())
+
+
+def settle_heap() -> None:
+    """Tune the garbage collector for a long-running service that reads big batches.
+
+    A service's heap is mostly what it built at startup (frameworks, schemas, models), and a
+    batch of thousands of samples allocates tens of thousands of objects: with CPython's
+    defaults every few hundred allocations start a collection, and the full ones walk the whole
+    heap. Measured on the gateway reading 5,000-sample pushes, that was half of its time. What
+    startup built is moved out of the collector's sight, and a collection waits for 10,000 new
+    objects instead of 700 (a batch's objects are mostly freed by reference counting anyway).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)

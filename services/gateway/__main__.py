@@ -9,7 +9,7 @@ if __name__ == "__main__":
     settings = get_settings()
     configure_logging("gateway", settings.log_level, settings.log_json)
     uvicorn.run(
-        "services.gateway.app:create_app",
+        "services.gateway.app:create_process_app",
         factory=True,
         host=settings.gateway_host,
         port=settings.gateway_port,

@@ -101,6 +101,13 @@ def register_event_handlers(gateway: Gateway) -> None:
         )
 
 
+def create_process_app() -> FastAPI:
+    """The app of the gateway's own process (`python -m services.gateway`)."""
+    app = create_app()
+    app.state.gateway.runtime.own_process = True
+    return app
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = ServiceRuntime(
