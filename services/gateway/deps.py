@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -11,6 +11,7 @@ from faststream.nats import NatsBroker
 from services.gateway.auth import Principal, Role, authenticate, authorize, bearer_token
 from services.gateway.errors import Problem
 from services.gateway.events import EventHub
+from services.gateway.push_groups import PushGroups
 from shared.db import Databases
 from shared.modes import InvalidModeError, Mode, mode_from_header
 from shared.service import ServiceRuntime
@@ -21,6 +22,7 @@ from shared.settings import Settings
 class Gateway:
     runtime: ServiceRuntime
     hub: EventHub
+    pushes: PushGroups = field(default_factory=PushGroups)
 
     @property
     def broker(self) -> NatsBroker:

@@ -85,16 +85,30 @@ class MonitoringHub:
                 del self.subscribers[(mode, tenant_id)]
 
     def on_batch(self, mode: Mode, batch: dict[str, Any]) -> None:
+        """A message may hold pushes of several moments (see push_groups): each moment is
+        shown as a sample of its own, in order."""
         tenant_id, samples = batch["tenant_id"], batch.get("samples") or []
-        if not samples:
-            return
+        moments: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for sample in samples:
+            moments[str(sample["timestamp"])].append(sample)
+        for moment in sorted(moments):
+            self.on_moment(mode, tenant_id, batch, moment, moments[moment])
+
+    def on_moment(
+        self,
+        mode: Mode,
+        tenant_id: str,
+        batch: dict[str, Any],
+        moment: str,
+        samples: list[dict[str, Any]],
+    ) -> None:
         now = time.monotonic()
         live = self.latest.setdefault((mode, tenant_id), LiveTenant())
         values = mean_by_name(samples)
         for name, value in values.items():
             if name in live.values or len(live.values) < MAX_NAMES_PER_TENANT:
                 live.values[name] = value
-        live.timestamp, live.seen = max(str(s["timestamp"]) for s in samples), now
+        live.timestamp, live.seen = moment, now
         if now - self.last_sweep > 60:
             self.forget_quiet(now)
         followers = self.subscribers.get((mode, tenant_id))

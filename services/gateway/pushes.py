@@ -113,9 +113,12 @@ async def accept_seed(gateway: Gateway, mode: Mode, tenant_id: str, body: SeedPu
     if problems:
         raise refuse(problems)
     await TENANTS.require(gateway, mode, tenant_id)
-    batch_id = f"push:{uuid.uuid4().hex}:{tenant_id}"
     samples = [sample_of(n, v, moment, body.labels) for n, v in body.metrics.items()]
-    await publish_samples(gateway, mode, tenant_id, batch_id, samples)
+
+    async def publish(batch_id: str, grouped: list[dict[str, Any]]) -> None:
+        await publish_samples(gateway, mode, tenant_id, batch_id, grouped)
+
+    batch_id = await gateway.pushes.push((mode, tenant_id), tenant_id, samples, publish)
     return JSONResponse(
         status_code=202,
         content={

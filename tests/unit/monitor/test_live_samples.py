@@ -123,3 +123,20 @@ def test_prometheus_gauges_carry_tenant_and_mode_and_forget_quiet_tenants():
 )
 def test_other_client_messages_leave_the_subscription_as_it_is(message):
     assert wanted_names(message) is None
+
+
+async def test_a_message_of_several_pushes_is_shown_moment_by_moment():
+    hub = MonitoringHub()
+    follower = hub.subscribe(Mode.demo, "acme")
+    later, earlier = batch("acme", cpu_usage=80.0), batch("acme", cpu_usage=20.0, gpu_usage=5.0)
+    for sample in earlier["samples"]:
+        sample["timestamp"] = (NOW - timedelta(seconds=1)).isoformat()
+    hub.on_batch(Mode.demo, {**later, "samples": later["samples"] + earlier["samples"]})
+    first, second = (json.loads(follower.queue.get_nowait()) for _ in range(2))
+    assert (first["cpu"], first["gpu"], first["timestamp"]) == (
+        20.0,
+        5.0,
+        earlier["samples"][0]["timestamp"],
+    )
+    assert (second["cpu"], second["metrics"]) == (80.0, {"cpu_usage": 80.0})
+    assert follower.queue.empty()
