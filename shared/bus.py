@@ -168,7 +168,11 @@ def headers(msg_id: str, correlation: str | None = None) -> dict[str, str]:
 def jetstream(broker: NatsBroker) -> JetStreamContext:
     """The connection's JetStream context, made once: a busy path does not build one per
     publish, and async publishes need the reply inbox it makes on first use."""
-    connection = broker.connection
+    return jetstream_of(broker.connection)
+
+
+def jetstream_of(connection: Any) -> JetStreamContext:
+    """`jetstream` for a nats-py connection of one's own."""
     context = _contexts.get(connection)
     if context is None:
         context = _contexts[connection] = connection.jetstream()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import nats
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from prometheus_client.core import REGISTRY, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -184,16 +186,36 @@ class TenantGauges(Collector):
 
 GAUGES = TenantGauges()
 REGISTRY.register(GAUGES)
-HUBS: dict[int, MonitoringHub] = {}
+
+
+@dataclass
+class SampleLink:
+    """The gateway's own NATS connection for samples: it publishes the pushes and hears every
+    other publisher's (other gateways, the monitor's demo generator and puller). It is made with
+    `no_echo`, so the server does not send the gateway's own pushes back to it, which cost the
+    gateway as much as the publish did: the gateway shows those itself once the broker has them."""
+
+    hub: MonitoringHub
+    connection: Client | None = None
+
+    def published(self, mode: Mode, batch: dict[str, Any]) -> None:
+        self.hub.on_batch(mode, batch)
+
+
+LINKS: dict[int, SampleLink] = {}
+
+
+def link_of(gateway: Gateway) -> SampleLink:
+    return LINKS[id(gateway)]
 
 
 def hub_of(gateway: Gateway) -> MonitoringHub:
-    return HUBS[id(gateway)]
+    return LINKS[id(gateway)].hub
 
 
 def follow_samples(gateway: Gateway) -> None:
     hub = MonitoringHub()
-    HUBS[id(gateway)] = hub
+    link = LINKS[id(gateway)] = SampleLink(hub)
     GAUGES.hubs = [*GAUGES.hubs[-3:], hub]  # a process has one gateway; tests may build more
 
     async def on_sample_batch(msg: Msg) -> None:
@@ -202,12 +224,24 @@ def follow_samples(gateway: Gateway) -> None:
         except (ValueError, KeyError, TypeError) as error:
             log.warning("unreadable metrics message", extra={"error": repr(error)})
 
-    async def subscribe() -> None:
+    async def connect() -> None:
         # A plain nats-py subscription (every replica gets every batch): no reply is sent,
         # which would race the JetStream ack of the publisher, and no per-message framework cost.
-        await gateway.broker.connection.subscribe("ecp.*.metrics.>", cb=on_sample_batch)
+        link.connection = await nats.connect(
+            gateway.settings.nats_url,
+            name="ecp-gateway-samples",
+            no_echo=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=1,
+        )
+        await link.connection.subscribe("ecp.*.metrics.>", cb=on_sample_batch)
 
-    gateway.runtime.on_start.append(subscribe)
+    async def disconnect() -> None:
+        if link.connection is not None:
+            await link.connection.close()
+
+    gateway.runtime.on_start.append(connect)
+    gateway.runtime.on_stop.append(disconnect)
 
 
 def wanted_names(message: str) -> frozenset[str] | None:

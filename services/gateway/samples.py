@@ -20,8 +20,9 @@ from typing_extensions import TypedDict
 from services.gateway import store
 from services.gateway.deps import Gateway
 from services.gateway.errors import Problem
+from services.gateway.live_metrics import link_of
 from shared import subjects
-from shared.bus import headers, jetstream
+from shared.bus import headers, jetstream_of
 from shared.contracts.metrics import METRIC_NAME_PATTERN
 from shared.contracts.monitoring import METRIC_ALIASES
 from shared.logging import correlation_id
@@ -202,11 +203,13 @@ async def publish_samples(
     A retry after a lost ack is safe: the server drops the duplicate by its message id."""
     # The samples were checked above: the `MetricBatch` is written as JSON directly (pydantic
     # would check them again and cost more than everything else here).
-    payload = pydantic_core.to_json(
-        {"tenant_id": tenant_id, "batch_id": batch_id, "source": "push", "samples": samples}
-    )
+    batch = {"tenant_id": tenant_id, "batch_id": batch_id, "source": "push", "samples": samples}
+    payload = pydantic_core.to_json(batch)
     sent_headers = headers(batch_id, correlation_id.get() or batch_id)
-    js = jetstream(gateway.broker)
+    link = link_of(gateway)
+    if link.connection is None:
+        raise Problem(503, "BROKER_UNAVAILABLE", "the gateway is starting; retry")
+    js = jetstream_of(link.connection)
     subject, stream = subjects.metrics(mode, tenant_id), subjects.stream_name(mode, "metrics")
     for attempt in range(PUBLISH_TRIES):
         try:
@@ -217,6 +220,7 @@ async def publish_samples(
                 stream=stream,
                 headers=sent_headers,
             )
+            link.published(mode, batch)
             return
         except Exception as error:  # noqa: BLE001 - any broker failure is "not accepted"
             failure = error

@@ -11,9 +11,14 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import httpx
+import nats
 import pytest
 import requests
 import websockets
+
+from shared import subjects
+from shared.contracts.metrics import MetricBatch, Sample
+from shared.modes import Mode
 
 pytestmark = pytest.mark.e2e
 
@@ -130,7 +135,10 @@ def test_websocket_without_subscribe_gets_every_metric_with_seed_names(system):
                     json={"metrics": {"cpu": 12.0, "memory_usage": 40.0, "queue_depth": 3}},
                 )
                 assert reply.status_code == 202
-            return await pushed_message(ws)
+            first = await pushed_message(ws)
+            with pytest.raises(TimeoutError):  # shown once, not again when the broker has it
+                await asyncio.wait_for(pushed_message(ws), timeout=1.0)
+            return first
 
     data = asyncio.run(scenario())
     assert data["cpu"] == data["cpu_usage"] == 12.0
@@ -299,3 +307,30 @@ def test_push_fast_path_answers_as_the_declared_routes_do(system):
         assert [e.get("loc") for e in one.get("errors", [])] == [
             e.get("loc") for e in other.get("errors", [])
         ], (one, other)
+
+
+async def test_websocket_shows_what_other_publishers_send(system):
+    """The gateway hears its own pushes through itself, everyone else's (other gateways, the
+    puller, the demo generator) through the broker."""
+    tenant_id = create_demo_tenant(system)
+    batch = MetricBatch(
+        tenant_id=tenant_id,
+        batch_id=f"other:{uuid4().hex}",
+        source="pull",
+        samples=[Sample(name="cpu_usage", value=33.0, timestamp=datetime.now(UTC))],
+    )
+    url = system.base_url.replace("http", "ws") + f"/ws/monitoring/{tenant_id}"
+    async with websockets.connect(url, additional_headers=DEMO) as ws:
+        await asyncio.sleep(0.2)
+        connection = await nats.connect(system.env["ECP_NATS_URL"])
+        try:
+            await connection.jetstream().publish(
+                subjects.metrics(Mode.demo, tenant_id), batch.model_dump_json().encode()
+            )
+        finally:
+            await connection.close()
+        while True:
+            data = json.loads(await asyncio.wait_for(ws.recv(), timeout=10))
+            if data["source"] == "pull":
+                break
+    assert (data["cpu"], data["batch_id"]) == (33.0, batch.batch_id)
