@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -24,7 +25,7 @@ from services.alerts.records import write_outcomes
 from services.alerts.rules import Rule
 from services.alerts.state_machine import RuleState
 from services.alerts.windows import WindowStore
-from shared.contracts.metrics import MetricBatchRecord
+from shared.contracts.metrics import MetricBatchRecord, SampleRecord
 from shared.db import Databases
 from shared.modes import Mode
 from shared.settings import Settings
@@ -151,34 +152,25 @@ class Evaluator:
 
     # Evaluation --------------------------------------------------------------------------
     async def on_batch(self, batch: MetricBatchRecord) -> None:
-        tenant_id, samples = batch["tenant_id"], batch["samples"]
-        rules = self.rules.get(tenant_id)
-        if not rules or not samples:
-            return
-        window = self.windows[tenant_id]
-        # Several pods' samples of a metric at one moment count as their mean, as the live
-        # stream shows them (the window keeps one value per moment).
-        sums: dict[tuple[str, datetime], list[float]] = {}
-        for sample in samples:
-            key = (sample["name"], sample["timestamp"])
-            running = sums.get(key)
-            if running is None:
-                sums[key] = [sample["value"], 1.0]
-            else:
-                running[0] += sample["value"]
-                running[1] += 1.0
-        newest = 0.0
-        names = set()
-        for (name, moment), (total, count) in sums.items():
-            at = moment.timestamp()
-            window.add(name, at, total / count)
-            names.add(name)
-            newest = max(newest, at)
-        self.fed.add(tenant_id)
-        # Samples stamped slightly ahead of this clock must still count as present.
-        now = max(self.clock(), newest)
-        touched = [t for t in rules.values() if t.metrics & names]
-        await self.advance(tenant_id, touched, now)
+        await self.on_batches([batch])
+
+    async def on_batches(self, batches: list[MetricBatchRecord]) -> None:
+        """The messages of one consumer round: every sample is kept first, then each tenant's
+        rules are judged once, at its newest moment, rather than once per message (a tenant
+        pushing from many pods sends many messages a second; a rule reads the windows anyway)."""
+        by_tenant: dict[str, list[SampleRecord]] = defaultdict(list)
+        for batch in batches:
+            by_tenant[batch["tenant_id"]].extend(batch["samples"])
+        for tenant_id, samples in by_tenant.items():
+            rules = self.rules.get(tenant_id)
+            if not rules or not samples:
+                continue
+            names, newest = keep_samples(self.windows[tenant_id], samples)
+            self.fed.add(tenant_id)
+            # Samples stamped slightly ahead of this clock must still count as present.
+            now = max(self.clock(), newest)
+            touched = [t for t in rules.values() if t.metrics & names]
+            await self.advance(tenant_id, touched, now)
 
     async def tick(self) -> None:
         """Let time pass for every rule: resolve and go stale without samples, send repeats."""
@@ -230,3 +222,26 @@ class Evaluator:
     @staticmethod
     def at(now: float) -> datetime:
         return datetime.fromtimestamp(now, UTC)
+
+
+def keep_samples(window: WindowStore, samples: list[SampleRecord]) -> tuple[set[str], float]:
+    """Adds samples to a tenant's window; the metrics they were of and the newest moment.
+    Several pods' samples of a metric at one moment count as their mean, as the live stream
+    shows them (the window keeps one value per moment)."""
+    sums: dict[tuple[str, datetime], list[float]] = {}
+    for sample in samples:
+        key = (sample["name"], sample["timestamp"])
+        running = sums.get(key)
+        if running is None:
+            sums[key] = [sample["value"], 1.0]
+        else:
+            running[0] += sample["value"]
+            running[1] += 1.0
+    newest = 0.0
+    names = set()
+    for (name, moment), (total, count) in sums.items():
+        at = moment.timestamp()
+        window.add(name, at, total / count)
+        names.add(name)
+        newest = max(newest, at)
+    return names, newest

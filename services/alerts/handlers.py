@@ -115,14 +115,13 @@ class AlertsService:
     # Messages -------------------------------------------------------------------------------
     async def on_metrics(self, mode: Mode, bodies: list[bytes]) -> None:
         await self.loaded.wait()
-        evaluator = self.evaluators[mode]
+        batches = []
         for body in bodies:
             try:
-                batch = read_metric_batch(body)
+                batches.append(read_metric_batch(body))
             except ValidationError:
                 log.warning("malformed metric batch ignored")
-                continue
-            await evaluator.on_batch(batch)
+        await self.evaluators[mode].on_batches(batches)
 
     async def on_tenant_event(self, mode: Mode, subject: str, body: dict[str, Any]) -> None:
         await self.loaded.wait()

@@ -4,6 +4,7 @@ the service level: the evaluator and rpc answers over real PostgreSQL, time move
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
@@ -251,3 +252,24 @@ async def test_pods_sampled_at_one_moment_are_judged_by_their_mean(world: World)
     batch = MetricBatch(tenant_id=world.tenant, batch_id=uuid4().hex, samples=hot)
     await world.evaluator.on_batch(batch.model_dump())
     assert await world.status(rule) == "firing"  # mean 83 replaces the moment's value
+
+
+async def test_a_round_of_messages_is_judged_once_at_its_newest_moment(world: World) -> None:
+    """A consumer round's messages are all kept, then judged once: the latest value decides a
+    plain comparison, and a spike inside the round is still seen by a window function."""
+    latest = await world.create_rule(alert_name="cpu", condition="cpu_usage > 80")
+    peak = await world.create_rule(alert_name="cpu_peak", condition="max(cpu_usage[1m]) > 80")
+    at = world.clock.datetime()
+    messages = [
+        MetricBatch(
+            tenant_id=world.tenant,
+            batch_id=uuid4().hex,
+            samples=[Sample(name="cpu_usage", value=v, timestamp=at + timedelta(seconds=i))],
+        ).model_dump()
+        for i, v in enumerate((95.0, 50.0))
+    ]
+    world.clock.advance(1)
+    await world.evaluator.on_batches(messages)
+    assert await world.status(latest) == "inactive"
+    assert await world.status(peak) == "firing"
+    assert [h["alert_name"] for h in await world.history()] == ["cpu_peak"]
