@@ -7,6 +7,7 @@ import json
 import logging
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from services.monitor.store import SampleStore, Window
 from shared import subjects
 from shared.bus import retry_delay
 from shared.consumers import ReceivedMessage, batch_consumer, durable_subscriber
-from shared.contracts.metrics import MetricBatchRecord, read_metric_batch
+from shared.contracts.metrics import CheckedBatch, checked_metric_batch, read_metric_batch
 from shared.contracts.monitoring import MonitoringQuery, metric_names_for
 from shared.db import Databases
 from shared.dead_letters import dead_letter
@@ -58,10 +59,10 @@ class MetricsIngest:
         self.settings = runtime.settings
 
     async def handle(self, raw: list[Msg]) -> None:
-        batches: list[MetricBatchRecord] = []
+        batches: list[store.Batch] = []
         for one in raw:
             try:
-                batches.append(read_metric_batch(one.data))
+                batches.append(checked_metric_batch(one.data) or read_metric_batch(one.data))
             except ValidationError as error:
                 await self.dead_letter(one, error)
         if not batches:
@@ -69,7 +70,7 @@ class MetricsIngest:
         now = datetime.now(UTC)
         cutoff = retention_cutoff(now, self.settings.metrics_retention_days)
         horizon = now + timedelta(days=max(1, self.settings.metrics_partitions_ahead_days))
-        moments = {s["timestamp"] for b in batches for s in b["samples"]}
+        moments = {t for b in batches for t in moments_of(b)}
         days = {partition_of(t) for t in moments if cutoff <= t < horizon}
         attempt = 0
         while True:
@@ -85,9 +86,11 @@ class MetricsIngest:
                 await asyncio.gather(*(m.in_progress() for m in raw))
                 await asyncio.sleep(retry_delay(min(attempt, 6), self.settings))
         for batch in batches:
-            SAMPLES_STORED.labels(self.mode.value, batch.get("source", "push")).inc(
-                len(batch["samples"])
-            )
+            if isinstance(batch, CheckedBatch):
+                source, count = batch.source, batch.sample_count
+            else:
+                source, count = batch.get("source", "push"), len(batch["samples"])
+            SAMPLES_STORED.labels(self.mode.value, source).inc(count)
         if result.duplicates:
             BATCHES_DUPLICATE.labels(self.mode.value).inc(result.duplicates)
 
@@ -95,6 +98,12 @@ class MetricsIngest:
         BATCHES_INVALID.labels(self.mode.value).inc()
         log.error("invalid metric message dead-lettered", extra={"subject": one.subject})
         await dead_letter(self.runtime, [one], error)
+
+
+def moments_of(batch: store.Batch) -> Iterable[datetime]:
+    if isinstance(batch, CheckedBatch):
+        return batch.moments
+    return (s["timestamp"] for s in batch["samples"])
 
 
 def _number(value: float | None) -> float | None:

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from services.monitor.partitions import TABLE, DayPartition, day_of_partition_name
-from shared.contracts.metrics import MetricBatchRecord
-from shared.contracts.monitoring import family_of
+from shared.contracts.metrics import CheckedBatch, MetricBatchRecord
+from shared.contracts.monitoring import FAMILY_OF, family_of
 
 SCHEMA = "monitor"
 COLUMNS = (
@@ -35,6 +35,23 @@ COLUMNS = (
     "batch_id",
 )
 PARTITION_LOCK = "monitor.partitions"
+Batch = MetricBatchRecord | CheckedBatch
+
+# Messages stored from their JSON (see `CheckedBatch`): the same rows `sample_records` makes.
+INSERT_FROM_JSON = f"""
+INSERT INTO {SCHEMA}.{TABLE} ({", ".join(f'"{c}"' for c in COLUMNS)})
+SELECT m.doc->>'tenant_id', coalesce(f.family, s.name), s.name, s.value, s."timestamp",
+       nullif(s.labels, '{{}}'::jsonb), coalesce(m.doc->>'source', 'push'), m.doc->>'batch_id'
+FROM unnest($1::jsonb[]) AS m(doc)
+CROSS JOIN LATERAL jsonb_to_recordset(m.doc->'samples')
+    AS s(name text, value float8, "timestamp" timestamptz, labels jsonb)
+LEFT JOIN unnest($3::text[], $4::text[]) AS f(name, family) ON f.name = s.name
+WHERE s."timestamp" >= $2"""
+FAMILIES = (list(FAMILY_OF), list(FAMILY_OF.values()))
+
+
+def batch_id_of(batch: Batch) -> str:
+    return batch.batch_id if isinstance(batch, CheckedBatch) else batch["batch_id"]
 
 
 class DemoTenantRow(SQLModel, table=True):
@@ -208,7 +225,7 @@ class SampleStore:
                 await conn.execute(f'DROP TABLE IF EXISTS {SCHEMA}."{part.name}"')
         self.known_partitions.difference_update(expired)
 
-    async def ingest(self, batches: Sequence[MetricBatchRecord], cutoff: datetime) -> IngestResult:
+    async def ingest(self, batches: Sequence[Batch], cutoff: datetime) -> IngestResult:
         """Store the batches not stored before, in one transaction with their batch ids."""
         async with (await self.pool()).acquire() as conn, conn.transaction():
             fresh = {
@@ -216,21 +233,30 @@ class SampleStore:
                 for row in await conn.fetch(
                     f"INSERT INTO {SCHEMA}.ingested_batches (batch_id) "
                     "SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING batch_id",
-                    [batch["batch_id"] for batch in batches],
+                    [batch_id_of(batch) for batch in batches],
                 )
             }
+            as_json: list[str] = []
             records: list[tuple[Any, ...]] = []
             stored = 0
             for batch in batches:
-                if batch["batch_id"] in fresh:
-                    fresh.discard(batch["batch_id"])  # the same batch twice in one fetch
+                if batch_id_of(batch) not in fresh:
+                    continue
+                fresh.discard(batch_id_of(batch))  # the same batch twice in one fetch
+                stored += 1
+                if isinstance(batch, CheckedBatch):
+                    as_json.append(batch.raw.decode())
+                else:
                     records.extend(sample_records(batch, cutoff))
-                    stored += 1
+            rows = len(records)
+            if as_json:
+                status = await conn.execute(INSERT_FROM_JSON, as_json, cutoff, *FAMILIES)
+                rows += int(status.split()[-1])
             if records:
                 await conn.copy_records_to_table(
                     TABLE, schema_name=SCHEMA, columns=COLUMNS, records=records
                 )
-        return IngestResult(stored, len(batches) - stored, len(records))
+        return IngestResult(stored, len(batches) - stored, rows)
 
     async def forget_batches(self, before: datetime) -> int:
         """Batch ids older than any possible redelivery are no longer needed."""

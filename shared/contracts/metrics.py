@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, NotRequired
 
@@ -103,3 +105,45 @@ def read_metric_batch(raw: bytes) -> MetricBatchRecord:
         "samples": samples,
         "source": wire.source,
     }
+
+
+# ---- storing a batch as it came -------------------------------------------------------------
+# The monitor lets Postgres read a message's samples from its JSON (jsonb_to_recordset), which
+# costs the monitor a check instead of unpacking every sample. Only messages Postgres reads just
+# as pydantic does go that way: timestamps in RFC 3339 with a zone, finite values.
+_ZONED_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    """A metrics message the contract accepts, kept as its JSON for Postgres to read."""
+
+    tenant_id: str
+    batch_id: str
+    source: str
+    sample_count: int
+    moments: frozenset[datetime]  # the distinct timestamps of its samples
+    raw: bytes
+
+
+def checked_metric_batch(raw: bytes) -> CheckedBatch | None:
+    """The message, checked, when Postgres can store it from its JSON; None when it is a looser
+    form or invalid (`read_metric_batch` reads it or gives the verdict)."""
+    try:
+        wire = _WIRE_BATCH.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    stamps = {s.timestamp for s in wire.samples}
+    if not all(_ZONED_MOMENT.fullmatch(t) for t in stamps):
+        return None
+    if not all(_NAME.fullmatch(name) for name in {s.name for s in wire.samples}):
+        return None
+    if not all(math.isfinite(s.value) for s in wire.samples):
+        return None
+    try:
+        moments = frozenset(_MOMENT.validate_strings(t) for t in stamps)
+    except ValidationError:
+        return None
+    return CheckedBatch(wire.tenant_id, wire.batch_id, wire.source, len(wire.samples), moments, raw)

@@ -8,7 +8,15 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
-from shared.contracts.metrics import MetricBatch, Sample
+from services.monitor.partitions import partition_of, retention_cutoff
+from services.monitor.store import SampleStore
+from shared.contracts.metrics import (
+    CheckedBatch,
+    MetricBatch,
+    Sample,
+    checked_metric_batch,
+    read_metric_batch,
+)
 from shared.modes import Mode
 from tests.integration.monitor.conftest import eventually
 
@@ -124,3 +132,43 @@ async def test_samples_older_than_retention_are_not_stored(publish_batch, ask, s
 
     assert await eventually(lambda: _has_points(answered))
     assert (await answered())["sample_count"] == 1
+
+
+async def test_a_batch_stored_from_its_json_gives_the_rows_python_would(monitor, settings):
+    """The two ways in (Postgres reading the JSON, Python reading it for COPY) store alike."""
+    now = datetime.now(UTC).replace(microsecond=123456)
+    old = now - timedelta(days=settings.metrics_retention_days + 2)
+    samples = [
+        Sample(name="cpu_usage", value=1.5, timestamp=now, labels={"pod": "p-1", "svc": "x"}),
+        Sample(name="queue_depth", value=3, timestamp=now + timedelta(hours=9)),
+        Sample(name="memory", value=-0.0, timestamp=now - timedelta(seconds=1)),
+        Sample(name="gpu_usage", value=9.0, timestamp=old),  # past retention: not stored
+    ]
+    by_json, by_python = tenant(), tenant()
+    store = SampleStore(settings.demo_database_url)
+    try:
+        for tenant_id, read in ((by_json, checked_metric_batch), (by_python, read_metric_batch)):
+            batch = MetricBatch(tenant_id=tenant_id, batch_id=uuid4().hex, source="pull",
+                                samples=samples)  # fmt: skip
+            message = read(batch.model_dump_json().encode())
+            assert message is not None
+            assert isinstance(message, CheckedBatch) == (tenant_id == by_json)
+            await store.ensure_partitions({partition_of(s.timestamp) for s in samples[:3]})
+            result = await store.ingest(
+                [message], retention_cutoff(now, settings.metrics_retention_days)
+            )
+            assert (result.batches, result.rows) == (1, 3)
+        pool = await store.pool()
+        rows = [
+            [tuple(r) for r in await pool.fetch(
+                'SELECT metric_type, metric_name, metric_value, "timestamp", labels, source'
+                ' FROM monitor.monitoring_data WHERE tenant_id = $1 ORDER BY metric_name',
+                tenant_id,
+            )]
+            for tenant_id in (by_json, by_python)
+        ]  # fmt: skip
+    finally:
+        await store.close()
+    assert rows[0] == rows[1]
+    assert [r[:2] for r in rows[0]] == [("cpu", "cpu_usage"), ("memory", "memory"),
+                                        ("queue_depth", "queue_depth")]  # fmt: skip

@@ -6,7 +6,12 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from shared.contracts.metrics import METRIC_BATCH_RECORD, MetricBatch, read_metric_batch
+from shared.contracts.metrics import (
+    METRIC_BATCH_RECORD,
+    MetricBatch,
+    checked_metric_batch,
+    read_metric_batch,
+)
 
 GOOD_SAMPLE = {"name": "cpu_usage", "value": 1.5, "timestamp": "2026-11-26T10:00:00+00:00"}
 CASES = [
@@ -81,3 +86,43 @@ def test_a_batch_as_the_model_writes_it_is_read():
     fast = read_metric_batch(batch.model_dump_json().encode())
     assert fast["samples"][0]["labels"] == {"pod": "p-1"}
     assert fast["samples"][0]["timestamp"] == record["samples"][0]["timestamp"]
+
+
+@pytest.mark.parametrize("message", CASES)
+def test_a_batch_left_to_postgres_is_one_the_contract_accepts(message):
+    raw = json.dumps(message).encode()
+    checked = checked_metric_batch(raw)
+    if checked is None:
+        return  # read in Python instead
+    model = MetricBatch.model_validate_json(raw)
+    assert checked.moments == {s.timestamp for s in model.samples}
+    assert (checked.tenant_id, checked.batch_id, checked.source, checked.sample_count) == (
+        model.tenant_id,
+        model.batch_id,
+        model.source,
+        len(model.samples),
+    )
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2026-11-26T10:00:00", "2026-11-26", "2026-11-26T10:00:00.1234567Z", "2026-11-26 10:00:00Z",
+     "2026-02-30T10:00:00Z", "1790000000", "2026-11-26T10:00:00+0900"],
+)  # fmt: skip
+def test_timestamps_postgres_might_read_otherwise_are_left_to_python(stamp):
+    raw = json.dumps(
+        {"tenant_id": "t", "batch_id": "b", "samples": [{**GOOD_SAMPLE, "timestamp": stamp}]}
+    )
+    assert checked_metric_batch(raw.encode()) is None
+
+
+def test_the_usual_message_is_left_to_postgres():
+    for stamp in (
+        "2026-11-26T10:00:00+00:00",
+        "2026-11-26T10:00:00.5Z",
+        "2026-11-26T19:00:00+09:00",
+    ):
+        raw = json.dumps(
+            {"tenant_id": "t", "batch_id": "b", "samples": [{**GOOD_SAMPLE, "timestamp": stamp}]}
+        )
+        assert checked_metric_batch(raw.encode()) is not None
