@@ -192,21 +192,50 @@ def _correlated(msg: Msg) -> contextlib.AbstractContextManager[None]:
 
 
 class BatchConsumer(JetStreamConsumer):
-    def __init__(self, runtime: ServiceRuntime, *, handler: BatchHandler, **options: Any) -> None:
+    """Batches of messages; up to `concurrency` batches in hand at once (one: strictly in turn)."""
+
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        *,
+        handler: BatchHandler,
+        concurrency: int = 1,
+        **options: Any,
+    ) -> None:
         super().__init__(runtime, **options)
         self.handler = handler
+        self._slots = asyncio.Semaphore(concurrency)
+        self._work: set[asyncio.Task[None]] = set()
 
     async def _round(self) -> None:
-        batch = await self._fetch(self.max_batch)
+        await self._slots.acquire()
+        try:
+            batch = await self._fetch(self.max_batch)
+        except BaseException:
+            self._slots.release()
+            raise
         if not batch:
+            self._slots.release()
             return
-        with _correlated(batch[0]):
-            try:
-                await self.handler(batch)
-            except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
-                await self.settle(batch, exc)
-                return
-        await self.settle(batch, None)
+        task = asyncio.create_task(self._handle(batch))
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
+    async def _handle(self, batch: list[Msg]) -> None:
+        try:
+            with _correlated(batch[0]):
+                try:
+                    await self.handler(batch)
+                except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
+                    await self.settle(batch, exc)
+                    return
+            await self.settle(batch, None)
+        finally:
+            self._slots.release()
+
+    async def _drain(self) -> None:
+        if self._work:
+            await asyncio.wait(set(self._work), timeout=15)
 
 
 class MessageConsumer(JetStreamConsumer):
@@ -288,11 +317,14 @@ def batch_consumer(
     durable: str,
     handler: BatchHandler,
     max_batch: int = 100,
+    concurrency: int = 1,
 ) -> BatchConsumer:
-    """Register `handler(messages)` on a durable consumer; it gets whole batches in order."""
+    """Register `handler(messages)` on a durable consumer; it gets whole batches, in order
+    unless `concurrency` lets several be handled at once."""
     return BatchConsumer(
         runtime,
         handler=handler,
+        concurrency=concurrency,
         subject=subject,
         stream=stream,
         durable=durable,

@@ -243,6 +243,8 @@ def register(runtime: ServiceRuntime, samples: dict[Mode, SampleStore]) -> None:
             durable=f"monitor-{mode}-sample-batches",
             handler=MetricsIngest(runtime, samples[mode], mode).handle,
             max_batch=settings.metrics_batch_size,
+            # While Postgres stores one batch, the next is read: the two use both cores.
+            concurrency=settings.metrics_ingest_concurrency,
         )
         broker.subscriber(subjects.rpc(mode, "monitor", "query"), queue="monitor")(
             Queries(samples[mode], settings).handle

@@ -205,6 +205,46 @@ async def test_a_batch_consumer_loses_nothing_and_retries_a_failed_batch_as_one(
     assert failures == 2
 
 
+async def test_a_batch_consumer_with_concurrency_holds_several_batches_and_acks_each(
+    runtime: ServiceRuntime,
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    subject = subjects.event(Mode.demo, f"batch-{tag}", "probe", "seen")
+    stream = subjects.stream_name(Mode.demo, "evt")
+    release = asyncio.Event()
+    in_hand: list[list[int]] = []
+    seen: list[int] = []
+
+    async def handler(batch: list) -> None:
+        numbers = [json.loads(m.data)["n"] for m in batch]
+        in_hand.append(numbers)
+        if numbers[0] < 2:
+            await release.wait()  # the first two batches wait for each other
+        seen.extend(numbers)
+
+    batch_consumer(
+        runtime, subject=subject, stream=stream, durable=f"batch-{tag}", handler=handler,
+        max_batch=1, concurrency=2,
+    )  # fmt: skip
+    await runtime.start()
+    for n in range(6):
+        await publish(runtime.broker, subject, Probe(n=n), msg_id=f"c:{tag}:{n}", stream=stream)
+    for _ in range(100):
+        if len(in_hand) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    assert in_hand == [[0], [1]]  # two in hand, no third taken while both are
+    release.set()
+    for _ in range(200):
+        if len(seen) >= 6:
+            break
+        await asyncio.sleep(0.05)
+    assert sorted(seen) == list(range(6))
+    info = await runtime.broker.connection.jetstream().consumer_info(stream, f"batch-{tag}")
+    assert info.num_ack_pending == 0 and info.num_redelivered == 0
+
+
 async def test_a_duplicated_publish_is_dropped_by_the_server(runtime: ServiceRuntime) -> None:
     await runtime.start()
     tag = uuid.uuid4().hex[:8]
