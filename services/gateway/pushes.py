@@ -16,9 +16,10 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import pydantic_core
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.auth import Role, authenticate, authorize, bearer_token
@@ -90,6 +91,12 @@ def parsed(adapter: TypeAdapter[Body], raw: bytes) -> Body:
         ) from error
 
 
+def json_response(status_code: int, content: dict[str, Any]) -> Response:
+    """`JSONResponse`, written by pydantic-core (the same compact UTF-8 JSON, in a third of the
+    time: it is a measurable part of answering a push)."""
+    return Response(pydantic_core.to_json(content), status_code, media_type="application/json")
+
+
 def json_error_position(raw: bytes) -> int:
     try:
         json.loads(raw)
@@ -113,20 +120,21 @@ async def accept_seed(gateway: Gateway, mode: Mode, tenant_id: str, body: SeedPu
     if problems:
         raise refuse(problems)
     await TENANTS.require(gateway, mode, tenant_id)
-    samples = [sample_of(n, v, moment, body.labels) for n, v in body.metrics.items()]
+    stamp = moment.isoformat()
+    samples = [sample_of(n, v, stamp, body.labels) for n, v in body.metrics.items()]
 
     async def publish(batch_id: str, grouped: list[dict[str, Any]]) -> None:
         await publish_samples(gateway, mode, tenant_id, batch_id, grouped)
 
     batch_id = await gateway.pushes.push((mode, tenant_id), tenant_id, samples, publish)
-    return JSONResponse(
+    return json_response(
         status_code=202,
         content={
             "status": "accepted",
             "accepted": len(samples),
             "tenant_id": tenant_id,
             "batch_id": batch_id,
-            "timestamp": moment.isoformat(),
+            "timestamp": stamp,
         },
     )
 
@@ -171,7 +179,7 @@ async def accept_batch(gateway: Gateway, mode: Mode, body: BatchPush) -> Respons
     await asyncio.gather(
         *(publish_samples(gateway, mode, t, batches[t], s) for t, s in by_tenant.items())
     )
-    return JSONResponse(
+    return json_response(
         status_code=202,
         content={
             "status": "accepted",

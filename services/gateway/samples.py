@@ -22,7 +22,7 @@ from services.gateway.deps import Gateway
 from services.gateway.errors import Problem
 from services.gateway.live_metrics import link_of
 from shared import subjects
-from shared.bus import headers, jetstream_of
+from shared.bus import headers, publish_acked
 from shared.contracts.metrics import METRIC_NAME_PATTERN
 from shared.contracts.monitoring import METRIC_ALIASES
 from shared.logging import correlation_id
@@ -209,16 +209,16 @@ async def publish_samples(
     link = link_of(gateway)
     if link.connection is None:
         raise Problem(503, "BROKER_UNAVAILABLE", "the gateway is starting; retry")
-    js = jetstream_of(link.connection)
     subject, stream = subjects.metrics(mode, tenant_id), subjects.stream_name(mode, "metrics")
     for attempt in range(PUBLISH_TRIES):
         try:
-            await js.publish(
+            await publish_acked(
+                link.connection,
                 subject,
                 payload,
-                timeout=PUBLISH_TIMEOUT_SECONDS,
-                stream=stream,
                 headers=sent_headers,
+                stream=stream,
+                ack_wait_seconds=PUBLISH_TIMEOUT_SECONDS,
             )
             link.published(mode, batch)
             return
@@ -231,6 +231,6 @@ async def publish_samples(
     raise Problem(503, "BROKER_UNAVAILABLE", "the samples could not be queued; retry") from failure
 
 
-def sample_of(name: str, value: float, moment: datetime, labels: dict[str, str]) -> dict[str, Any]:
-    """A `Sample` of the metrics contract, as its JSON object."""
-    return {"name": name, "value": float(value), "timestamp": moment.isoformat(), "labels": labels}
+def sample_of(name: str, value: float, stamp: str, labels: dict[str, str]) -> dict[str, Any]:
+    """A `Sample` of the metrics contract, as its JSON object (`stamp`: its ISO 8601 time)."""
+    return {"name": name, "value": float(value), "timestamp": stamp, "labels": labels}
