@@ -19,6 +19,11 @@ from shared.modes import Mode
 
 
 async def ask(gateway: Gateway, mode: Mode, service: str, query: str, body: BaseModel) -> Any:
+    return json.loads(await ask_raw(gateway, mode, service, query, body))
+
+
+async def ask_raw(gateway: Gateway, mode: Mode, service: str, query: str, body: BaseModel) -> bytes:
+    """The answer as the service wrote it (JSON)."""
     subject = subjects.rpc(mode, service, query)
     try:
         reply: NatsMessage = await gateway.broker.request(
@@ -38,4 +43,4 @@ async def ask(gateway: Gateway, mode: Mode, service: str, query: str, body: Base
         raise Problem(
             504, "UPSTREAM_TIMEOUT", f"the {service} service did not answer in time"
         ) from error
-    return json.loads(reply.body)
+    return bytes(reply.body)

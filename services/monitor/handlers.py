@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pydantic_core
 from faststream.nats import NatsMessage
 from nats.aio.msg import Msg
 from prometheus_client import Counter
@@ -170,17 +171,21 @@ class Queries:
     def __init__(self, samples: SampleStore, settings: Settings) -> None:
         self.samples, self.settings = samples, settings
 
-    async def handle(self, msg: NatsMessage) -> dict[str, Any]:
+    async def handle(self, msg: NatsMessage) -> bytes:
+        """The answer as compact JSON, `{"ok":true,` first: the gateway passes it on as it is."""
         # Parsed by hand: the gateway's request carries no content type to decode by.
         try:
             query = MonitoringQuery.model_validate_json(msg.body)
         except ValidationError as error:
-            return {"ok": False, "code": "INVALID_QUERY", "reason": str(error)[:300]}
+            failed = {"ok": False, "code": "INVALID_QUERY", "reason": str(error)[:300]}
+            return pydantic_core.to_json(failed)
         try:
-            return {"ok": True, **await answer_query(self.samples, query, self.settings)}
+            answer = await answer_query(self.samples, query, self.settings)
         except Exception as error:
             log.exception("monitoring query failed")
-            return {"ok": False, "code": "QUERY_FAILED", "reason": type(error).__name__}
+            failed = {"ok": False, "code": "QUERY_FAILED", "reason": type(error).__name__}
+            return pydantic_core.to_json(failed)
+        return pydantic_core.to_json({"ok": True, **answer})
 
 
 def _gpu_count(sizing: dict[str, Any]) -> int:
