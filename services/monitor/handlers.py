@@ -60,14 +60,37 @@ class MetricsIngest:
         self.settings = runtime.settings
 
     async def handle(self, raw: list[Msg]) -> None:
-        batches: list[store.Batch] = []
+        read: list[tuple[Msg, store.Batch]] = []
         for one in raw:
             try:
-                batches.append(checked_metric_batch(one.data) or read_metric_batch(one.data))
+                read.append((one, checked_metric_batch(one.data) or read_metric_batch(one.data)))
             except ValidationError as error:
                 await self.dead_letter(one, error)
-        if not batches:
+        if not read:
             return
+        try:
+            stored = await self.store([batch for _, batch in read], raw)
+        except asyncpg.DataError:
+            if len(read) == 1:
+                raise  # retried, then dead-lettered, like any failure
+            # A message the contract accepts but the database refuses (a NUL in a label, say)
+            # must not take the others of its batch with it: each is stored on its own.
+            stored = []
+            for one, batch in read:
+                try:
+                    stored += await self.store([batch], [one])
+                except asyncpg.DataError as error:
+                    await self.dead_letter(one, error)
+        for batch in stored:
+            if isinstance(batch, CheckedBatch):
+                source, count = batch.source, batch.sample_count
+            else:
+                source, count = batch.get("source", "push"), len(batch["samples"])
+            SAMPLES_STORED.labels(self.mode.value, source).inc(count)
+
+    async def store(self, batches: list[store.Batch], raw: list[Msg]) -> list[store.Batch]:
+        """Stores the batches in one transaction, waiting out a database that is away; the
+        batches given."""
         now = datetime.now(UTC)
         cutoff = retention_cutoff(now, self.settings.metrics_retention_days)
         horizon = now + timedelta(days=max(1, self.settings.metrics_partitions_ahead_days))
@@ -86,16 +109,11 @@ class MetricsIngest:
                 log.warning("database unreachable, retrying", extra={"error": repr(error)})
                 await asyncio.gather(*(m.in_progress() for m in raw))
                 await asyncio.sleep(retry_delay(min(attempt, 6), self.settings))
-        for batch in batches:
-            if isinstance(batch, CheckedBatch):
-                source, count = batch.source, batch.sample_count
-            else:
-                source, count = batch.get("source", "push"), len(batch["samples"])
-            SAMPLES_STORED.labels(self.mode.value, source).inc(count)
         if result.duplicates:
             BATCHES_DUPLICATE.labels(self.mode.value).inc(result.duplicates)
+        return batches
 
-    async def dead_letter(self, one: Msg, error: ValidationError) -> None:
+    async def dead_letter(self, one: Msg, error: Exception) -> None:
         BATCHES_INVALID.labels(self.mode.value).inc()
         log.error("invalid metric message dead-lettered", extra={"subject": one.subject})
         await dead_letter(self.runtime, [one], error)

@@ -8,6 +8,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from services.monitor.handlers import MetricsIngest
 from services.monitor.partitions import partition_of, retention_cutoff
 from services.monitor.store import SampleStore
 from shared.contracts.metrics import (
@@ -172,3 +173,33 @@ async def test_a_batch_stored_from_its_json_gives_the_rows_python_would(monitor,
     assert rows[0] == rows[1]
     assert [r[:2] for r in rows[0]] == [("cpu", "cpu_usage"), ("memory", "memory"),
                                         ("queue_depth", "queue_depth")]  # fmt: skip
+
+
+async def test_a_message_the_database_refuses_does_not_take_its_batch_with_it(
+    monitor, nc, ask, settings
+):
+    """A NUL in a label passes the contract but not Postgres's jsonb: that message alone is
+    dead-lettered, the others of its batch are stored."""
+    tenant_id = tenant()
+    at = datetime.now(UTC)
+    poison = MetricBatch(tenant_id=tenant_id, batch_id=f"test:{uuid4().hex}", samples=[
+        Sample(name="cpu_usage", value=1.0, timestamp=at, labels={"pod": "p\u0000"})
+    ])  # fmt: skip
+    good = [batch_of(tenant_id, {"cpu_usage": v}) for v in (2.0, 3.0)]
+    stream = f"POISON_{uuid4().hex[:8].upper()}"
+    js = nc.jetstream()
+    await js.add_stream(name=stream, subjects=[f"{stream}.>"])
+    try:
+        for batch in (good[0], poison, good[1]):
+            await js.publish(f"{stream}.x", batch.model_dump_json().encode())
+        pulled = await js.pull_subscribe(f"{stream}.>", durable="test")
+        messages = await pulled.fetch(3, timeout=5)
+        ingest = MetricsIngest(monitor, SampleStore(settings.demo_database_url), Mode.demo)
+        try:
+            await ingest.handle(messages)
+        finally:
+            await ingest.samples.close()
+    finally:
+        await js.delete_stream(stream)
+    answer = await ask(Mode.demo, tenant_id=tenant_id, metric_type="cpu")
+    assert sorted(p["value"] for p in answer["metrics"]["cpu_usage"]) == [2.0, 3.0]
