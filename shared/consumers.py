@@ -4,7 +4,8 @@
 - A failure is nacked with exponential back-off; after `max_deliver` tries, or at once for a
   message that does not match its contract, it goes to the mode's dead-letter subject.
 - `durable_subscriber` hands messages one by one: in order for one tenant, several tenants at
-  once up to `concurrency`. `batch_consumer` hands whole batches, in stream order.
+  once up to `concurrency`. `batch_consumer` hands whole batches, in stream order, or up to
+  `concurrency` batches at once.
 - The loop handles a message as soon as it arrives, with whatever else arrived with it, so a
   message never waits for a batch to fill (`shared.pull`).
 
