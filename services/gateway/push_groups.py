@@ -42,7 +42,8 @@ class PushGroups:
         self, lane_key: Any, tenant_id: str, samples: list[dict[str, Any]], publish: Publish
     ) -> str:
         """Publishes `samples`, perhaps with others of the lane; the batch id they went in.
-        Raises what the publish raised."""
+        Raises what the publish raised. The push that opens a lane lends the lane its `publish`
+        (the same for every push of one key) and its correlation id."""
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         lane = self.lanes.get(lane_key)
         if lane is None:
