@@ -86,6 +86,9 @@ class Load:
         )
 
 
+NO_LOAD = Load()
+
+
 @dataclass(frozen=True)
 class PodSpec:
     """One replica of a workload, reduced to what scheduling looks at."""
@@ -202,6 +205,11 @@ def _requests_of(container: Mapping[str, Any]) -> tuple[int, int, int]:
 
 def unfit_reasons(pod: PodSpec, node: Node, load: Load) -> list[str]:
     """Why the pod cannot go to the node, in kube-scheduler's words; empty when it fits."""
+    return placement_rule_reasons(pod, node) or resource_reasons(pod, node, load)
+
+
+def placement_rule_reasons(pod: PodSpec, node: Node) -> list[str]:
+    """The filters that look at the node's taints and labels only, not at what runs there."""
     # The filters run in the default plugin order and stop at the first that rejects.
     for taint in node.taints:
         if taint.effect == "PreferNoSchedule":
@@ -210,6 +218,10 @@ def unfit_reasons(pod: PodSpec, node: Node, load: Load) -> list[str]:
             return [f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"]
     if any(node.labels.get(k) != v for k, v in pod.node_selector.items()):
         return ["node(s) didn't match Pod's node affinity/selector"]
+    return []
+
+
+def resource_reasons(pod: PodSpec, node: Node, load: Load) -> list[str]:
     reasons = []
     if load.pods + 1 > node.max_pods:
         reasons.append("Too many pods")
@@ -231,17 +243,29 @@ def least_allocated_score(pod: PodSpec, node: Node, load: Load) -> int:
 
 
 def choose_node(
-    pod: PodSpec, nodes: Sequence[Node], loads: Mapping[str, Load]
+    pod: PodSpec,
+    nodes: Sequence[Node],
+    loads: Mapping[str, Load],
+    rule_reasons: dict[tuple[str, str], list[str]] | None = None,
 ) -> tuple[Node | None, str]:
-    """The node the pod goes to, or None and the reason the pod stays Pending."""
+    """The node the pod goes to, or None and the reason the pod stays Pending.
+    `rule_reasons`: a cache of `placement_rule_reasons` by (workload, node) for the replicas of
+    one placement, which share their tolerations and selector."""
     rejections: Counter[str] = Counter()
     feasible = []
     for node in nodes:
-        load = loads.get(node.name, Load())
-        reasons = unfit_reasons(pod, node, load)
-        rejections.update(reasons)
+        load = loads.get(node.name, NO_LOAD)
+        if rule_reasons is None:
+            reasons = unfit_reasons(pod, node, load)
+        else:
+            key = (pod.workload, node.name)
+            if key not in rule_reasons:
+                rule_reasons[key] = placement_rule_reasons(pod, node)
+            reasons = rule_reasons[key] or resource_reasons(pod, node, load)
         if not reasons:
             feasible.append((-least_allocated_score(pod, node, load), node.name, node))
+        elif not feasible:
+            rejections.update(reasons)  # only read when no node fits
     if feasible:
         return min(feasible, key=lambda f: (f[0], f[1]))[2], ""
     return None, unschedulable_message(len(nodes), rejections)

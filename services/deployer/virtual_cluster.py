@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Iterable, Mapping
@@ -150,7 +151,12 @@ class ClusterState(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     nodes: tuple[Node, ...]
-    pods: tuple[PlacedPod, ...] = ()
+    pods: tuple[PlacedPod, ...] = ()  # sorted by tenant, workload, replica, kind
+
+    @field_validator("pods")
+    @classmethod
+    def _sorted(cls, pods: tuple[PlacedPod, ...]) -> tuple[PlacedPod, ...]:
+        return tuple(sorted(pods, key=_pod_order))
 
     @classmethod
     def empty(cls, spec: ClusterSpec) -> ClusterState:
@@ -182,10 +188,17 @@ def _nodes_of(spec: ClusterSpec) -> Iterable[Node]:
 
 
 def _loads(pods: Iterable[PlacedPod]) -> dict[str, Load]:
-    loads: dict[str, Load] = {}
+    # Summed in plain integers: this walks every pod of the cluster on each placement.
+    sums: dict[str, list[int]] = {}
     for pod in pods:
-        loads[pod.node] = loads.get(pod.node, Load()).plus(pod)
-    return loads
+        total = sums.get(pod.node)
+        if total is None:
+            total = sums[pod.node] = [0, 0, 0, 0]
+        total[0] += pod.cpu_millicores
+        total[1] += pod.memory_bytes
+        total[2] += pod.gpus
+        total[3] += 1
+    return {node: Load(*total) for node, total in sums.items()}
 
 
 def _pod_order(pod: PlacedPod) -> tuple[str, str, int, str]:
@@ -203,8 +216,9 @@ def place_tenant(
     loads = _loads(others)
     placed: list[PlacedPod] = []
     pending: list[PendingPod] = []
+    rule_reasons: dict[tuple[str, str], list[str]] = {}
     for pod in pods_of(workloads_in(objects)):
-        node, reason = choose_node(pod, state.nodes, loads)
+        node, reason = choose_node(pod, state.nodes, loads, rule_reasons)
         if node is None:
             pending.append(
                 PendingPod(kind=pod.kind, workload=pod.workload, name=pod.name, reason=reason)
@@ -226,7 +240,9 @@ def place_tenant(
     report = PlacementReport(tenant_id=tenant_id, placed=tuple(placed), pending=tuple(pending))
     if pending:
         return state, report
-    pods = tuple(sorted((*others, *placed), key=_pod_order))
+    # The pods stay sorted by tenant first: the tenant's own go in as one block.
+    at = bisect.bisect_left(others, tenant_id, key=lambda p: p.tenant_id)
+    pods = (*others[:at], *sorted(placed, key=_pod_order), *others[at:])
     return state.model_copy(update={"pods": pods}), report
 
 

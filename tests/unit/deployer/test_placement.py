@@ -247,3 +247,19 @@ def test_usage_shows_allocated_against_capacity_per_node(cluster):
     assert (t4.memory_allocated_bytes, t4.memory_capacity_bytes) == (4 * 2**30, 64 * 2**30)
     assert (rows["cpu-1"].cpu_allocated_millicores, rows["cpu-1"].tenants) == (250, ("beta",))
     assert rows["v100-1"].pods == 0
+
+
+def test_pods_stay_in_order_whatever_order_they_were_read_in(cluster):
+    """Placement inserts a tenant's pods as one block, so the state must come in sorted."""
+    objects = [deployment("callbot", replicas=2, cpu="1", memory="1Gi")]
+    state = cluster
+    for tenant_id in ("b", "d", "f"):
+        state, _ = place_tenant(state, tenant_id, objects)
+    stored = state.model_dump(mode="json")
+    loaded = ClusterState.model_validate({**stored, "pods": list(reversed(stored["pods"]))})
+    assert loaded == state
+    for tenant_id in ("a", "d", "e", "g"):
+        placed, report = place_tenant(loaded, tenant_id, objects)
+        assert report.ok
+        keys = [(p.tenant_id, p.workload, p.replica, p.kind) for p in placed.pods]
+        assert keys == sorted(keys)
