@@ -11,15 +11,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.deployer import store
+from services.deployer.cluster_file import DEFAULT_CLUSTER_FILE, ClusterSpec, load_cluster
 from services.deployer.job import Job, Outcome, object_status
 from services.deployer.policy import ROLLOUT_KINDS, ObjectRef, apply_steps, invalid_objects
 from services.deployer.scheduling import WorkloadError, workloads_in
 from services.deployer.virtual_cluster import (
-    DEFAULT_CLUSTER_FILE,
-    ClusterSpec,
     ClusterState,
     PlacementReport,
-    load_cluster,
     place_tenant,
     release_tenant,
     rollout_plan,

@@ -1,12 +1,12 @@
 import pytest
 
-from services.deployer.virtual_cluster import (
+from services.deployer.cluster_file import (
     DEFAULT_CLUSTER_FILE,
     ClusterFileError,
-    ClusterState,
     load_cluster,
     parse_cluster,
 )
+from services.deployer.virtual_cluster import ClusterState
 
 pytestmark = pytest.mark.unit
 

@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.deployer.virtual_cluster import ClusterState, load_cluster, place_tenant
+from services.deployer.cluster_file import load_cluster
+from services.deployer.virtual_cluster import ClusterState, place_tenant
 from tests.unit.deployer.k8s_objects import deployment
 
 pytestmark = pytest.mark.unit

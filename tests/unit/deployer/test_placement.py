@@ -2,10 +2,10 @@ import json
 
 import pytest
 
+from services.deployer.cluster_file import load_cluster
 from services.deployer.scheduling import WorkloadError
 from services.deployer.virtual_cluster import (
     ClusterState,
-    load_cluster,
     place_tenant,
     release_tenant,
     usage,
