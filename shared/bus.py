@@ -170,7 +170,11 @@ def headers(msg_id: str, correlation: str | None = None) -> dict[str, str]:
 def jetstream(broker: NatsBroker) -> JetStreamContext:
     """The connection's JetStream context, made once: a busy path does not build one per
     publish, and async publishes need the reply inbox it makes on first use."""
-    return jetstream_of(broker.connection)
+    connection = broker.connection
+    context = _contexts.get(connection)
+    if context is None:
+        context = _contexts[connection] = connection.jetstream()
+    return context
 
 
 async def publish_acked(
@@ -183,7 +187,7 @@ async def publish_acked(
     ack_wait_seconds: float,
 ) -> None:
     """`JetStreamContext.publish` for a caller that never reads the ack: the same request and
-    errors, without parsing every ack into a `PubAck` (a tenth of a push's cost)."""
+    errors, without parsing every ack into a `PubAck` (measurable on the push path)."""
     sent = {**headers, Header.EXPECTED_STREAM: stream}
     try:
         reply = await connection.request(subject, payload, timeout=ack_wait_seconds, headers=sent)
@@ -193,14 +197,6 @@ async def publish_acked(
         answer = json.loads(reply.data)
         if "error" in answer:
             raise APIError.from_error(answer["error"])
-
-
-def jetstream_of(connection: Any) -> JetStreamContext:
-    """`jetstream` for a nats-py connection of one's own."""
-    context = _contexts.get(connection)
-    if context is None:
-        context = _contexts[connection] = connection.jetstream()
-    return context
 
 
 _contexts: weakref.WeakKeyDictionary[Any, JetStreamContext] = weakref.WeakKeyDictionary()

@@ -151,9 +151,6 @@ class Evaluator:
         return self.settings.alert_stale_after_seconds
 
     # Evaluation --------------------------------------------------------------------------
-    async def on_batch(self, batch: MetricBatchRecord) -> None:
-        await self.on_batches([batch])
-
     async def on_batches(self, batches: list[MetricBatchRecord]) -> None:
         """The messages of one consumer round: every sample is kept first, then each tenant's
         rules are judged once, at its newest moment, rather than once per message (a tenant

@@ -92,8 +92,8 @@ def parsed(adapter: TypeAdapter[Body], raw: bytes) -> Body:
 
 
 def json_response(status_code: int, content: dict[str, Any]) -> Response:
-    """`JSONResponse`, written by pydantic-core (the same compact UTF-8 JSON, in a third of the
-    time: it is a measurable part of answering a push)."""
+    """`JSONResponse`, written by pydantic-core: the same compact UTF-8 JSON, faster than the
+    standard library's encoder on the push path."""
     return Response(pydantic_core.to_json(content), status_code, media_type="application/json")
 
 

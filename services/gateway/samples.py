@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from services.gateway.errors import Problem
 from services.gateway.live_metrics import link_of
 from shared import subjects
 from shared.bus import headers, publish_acked
-from shared.contracts.metrics import METRIC_NAME_PATTERN
+from shared.contracts.metrics import METRIC_NAME_PATTERN, moments_of, names_valid
 from shared.contracts.monitoring import METRIC_ALIASES
 from shared.logging import correlation_id
 from shared.modes import Mode
@@ -93,19 +92,16 @@ class _BatchWire(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _BATCH_WIRE = msgspec.json.Decoder(_BatchWire)
-_METRIC_NAME = re.compile(METRIC_NAME_PATTERN)
-_MOMENT = TypeAdapter(datetime)
 
 
 def read_batch_push(raw: bytes) -> BatchPush | None:
     """The batch form as `BATCH_PUSH` would read it, or None when only `BATCH_PUSH` can say."""
     try:
         wire = _BATCH_WIRE.decode(raw)
-        stamps = {s.timestamp for s in wire.samples if s.timestamp is not None}
-        moments = {t: _MOMENT.validate_strings(t) for t in stamps}
+        moments = moments_of(s.timestamp for s in wire.samples if s.timestamp is not None)
     except (msgspec.ValidationError, msgspec.DecodeError, ValidationError):
         return None
-    if not all(_METRIC_NAME.fullmatch(name) for name in {s.name for s in wire.samples}):
+    if not names_valid(s.name for s in wire.samples):
         return None
     samples: list[PushedSample] = [
         {"tenant_id": s.tenant_id, "name": s.name, "value": s.value,

@@ -25,7 +25,7 @@ from services.monitor.store import SampleStore, Window
 from shared import subjects
 from shared.bus import retry_delay
 from shared.consumers import ReceivedMessage, batch_consumer, durable_subscriber
-from shared.contracts.metrics import CheckedBatch, checked_metric_batch, read_metric_batch
+from shared.contracts.metrics import CheckedBatch, stored_metric_batch
 from shared.contracts.monitoring import MonitoringQuery, metric_names_for
 from shared.db import Databases
 from shared.dead_letters import dead_letter
@@ -63,13 +63,13 @@ class MetricsIngest:
         read: list[tuple[Msg, store.Batch]] = []
         for one in raw:
             try:
-                read.append((one, checked_metric_batch(one.data) or read_metric_batch(one.data)))
+                read.append((one, stored_metric_batch(one.data)))
             except ValidationError as error:
                 await self.dead_letter(one, error)
         if not read:
             return
         try:
-            stored = await self.store([batch for _, batch in read], raw)
+            stored = await self.store_batches([batch for _, batch in read], raw)
         except asyncpg.DataError:
             if len(read) == 1:
                 raise  # retried, then dead-lettered, like any failure
@@ -78,7 +78,7 @@ class MetricsIngest:
             stored = []
             for one, batch in read:
                 try:
-                    stored += await self.store([batch], [one])
+                    stored += await self.store_batches([batch], [one])
                 except asyncpg.DataError as error:
                     await self.dead_letter(one, error)
         for batch in stored:
@@ -88,7 +88,7 @@ class MetricsIngest:
                 source, count = batch.get("source", "push"), len(batch["samples"])
             SAMPLES_STORED.labels(self.mode.value, source).inc(count)
 
-    async def store(self, batches: list[store.Batch], raw: list[Msg]) -> list[store.Batch]:
+    async def store_batches(self, batches: list[store.Batch], raw: list[Msg]) -> list[store.Batch]:
         """Stores the batches in one transaction, waiting out a database that is away; the
         batches given."""
         now = datetime.now(UTC)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, NotRequired
@@ -81,19 +82,39 @@ class _WireBatch(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 
 
 _WIRE_BATCH = msgspec.json.Decoder(_WireBatch)
-_NAME = re.compile(METRIC_NAME_PATTERN)
+METRIC_NAME = re.compile(METRIC_NAME_PATTERN)
 _MOMENT = TypeAdapter(datetime)
+
+
+def names_valid(names: Iterable[str]) -> bool:
+    """Whether every distinct name is a metric name (`fullmatch`: `$` would let "cpu\n" by)."""
+    return all(METRIC_NAME.fullmatch(name) for name in set(names))
+
+
+def moments_of(stamps: Iterable[str]) -> dict[str, datetime]:
+    """Each distinct timestamp as pydantic reads it; raises pydantic's `ValidationError`."""
+    return {stamp: _MOMENT.validate_strings(stamp) for stamp in set(stamps)}
 
 
 def read_metric_batch(raw: bytes) -> MetricBatchRecord:
     """A metrics message as `MetricBatchRecord`, with the verdict `METRIC_BATCH_RECORD` gives
     (raises pydantic's `ValidationError`)."""
+    return _record(_decoded(raw), raw)
+
+
+def _decoded(raw: bytes) -> _WireBatch | None:
     try:
-        wire = _WIRE_BATCH.decode(raw)
-        moments = {t: _MOMENT.validate_strings(t) for t in {s.timestamp for s in wire.samples}}
-    except (msgspec.ValidationError, msgspec.DecodeError, ValidationError):
+        return _WIRE_BATCH.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+
+
+def _record(wire: _WireBatch | None, raw: bytes) -> MetricBatchRecord:
+    if wire is None or not names_valid(s.name for s in wire.samples):
         return METRIC_BATCH_RECORD.validate_json(raw)
-    if not all(_NAME.fullmatch(name) for name in {s.name for s in wire.samples}):
+    try:
+        moments = moments_of(s.timestamp for s in wire.samples)
+    except ValidationError:
         return METRIC_BATCH_RECORD.validate_json(raw)
     samples: list[SampleRecord] = [
         {"name": s.name, "value": s.value, "timestamp": moments[s.timestamp], "labels": s.labels}
@@ -131,19 +152,28 @@ class CheckedBatch:
 def checked_metric_batch(raw: bytes) -> CheckedBatch | None:
     """The message, checked, when Postgres can store it from its JSON; None when it is a looser
     form or invalid (`read_metric_batch` reads it or gives the verdict)."""
-    try:
-        wire = _WIRE_BATCH.decode(raw)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return None
+    wire = _decoded(raw)
+    return None if wire is None else _checked(wire, raw)
+
+
+def stored_metric_batch(raw: bytes) -> CheckedBatch | MetricBatchRecord:
+    """The message as the monitor stores it, read once: checked for Postgres to read when it
+    can, else read in Python (raises pydantic's `ValidationError`)."""
+    wire = _decoded(raw)
+    checked = None if wire is None else _checked(wire, raw)
+    return checked or _record(wire, raw)
+
+
+def _checked(wire: _WireBatch, raw: bytes) -> CheckedBatch | None:
     stamps = {s.timestamp for s in wire.samples}
     if not all(_ZONED_MOMENT.fullmatch(t) for t in stamps):
         return None
-    if not all(_NAME.fullmatch(name) for name in {s.name for s in wire.samples}):
+    if not names_valid(s.name for s in wire.samples):
         return None
     if not all(math.isfinite(s.value) for s in wire.samples):
         return None
     try:
-        moments = frozenset(_MOMENT.validate_strings(t) for t in stamps)
+        moments = frozenset(moments_of(stamps).values())
     except ValidationError:
         return None
     return CheckedBatch(wire.tenant_id, wire.batch_id, wire.source, len(wire.samples), moments, raw)

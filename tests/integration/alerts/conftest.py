@@ -126,7 +126,7 @@ class World:
             batch_id=uuid4().hex,
             samples=[Sample(name=n, value=v, timestamp=at) for n, v in metrics.items()],
         )
-        await self.evaluator.on_batch(batch.model_dump())
+        await self.evaluator.on_batches([batch.model_dump()])
 
     async def status(self, rule: dict[str, Any]) -> str:
         reply = await self.api.rules(

@@ -88,7 +88,7 @@ async def test_a_batch_waiting_on_a_deletion_does_not_bring_the_rule_back(
         samples=[Sample(name="cpu_usage", value=95.0, timestamp=ahead)],
     )
     await asyncio.gather(
-        change(world, rule, "delete"), world.evaluator.on_batch(batch.model_dump())
+        change(world, rule, "delete"), world.evaluator.on_batches([batch.model_dump()])
     )
     assert await world.delivery.deliver_due(world.mode) == 1
     assert [json.loads(r.body)["status"] for r in receiver.delivered] == ["firing", "resolved"]

@@ -8,9 +8,11 @@ from pydantic import ValidationError
 
 from shared.contracts.metrics import (
     METRIC_BATCH_RECORD,
+    CheckedBatch,
     MetricBatch,
     checked_metric_batch,
     read_metric_batch,
+    stored_metric_batch,
 )
 
 GOOD_SAMPLE = {"name": "cpu_usage", "value": 1.5, "timestamp": "2026-11-26T10:00:00+00:00"}
@@ -126,3 +128,21 @@ def test_the_usual_message_is_left_to_postgres():
             {"tenant_id": "t", "batch_id": "b", "samples": [{**GOOD_SAMPLE, "timestamp": stamp}]}
         )
         assert checked_metric_batch(raw.encode()) is not None
+
+
+@pytest.mark.parametrize("message", CASES)
+def test_the_monitor_reads_each_message_once_with_the_same_verdict(message):
+    raw = json.dumps(message).encode()
+    try:
+        stored = stored_metric_batch(raw)
+    except ValidationError:
+        stored = None
+    try:
+        record = read_metric_batch(raw)
+    except ValidationError:
+        record = None
+    assert (stored is None) == (record is None)
+    if stored is not None:
+        assert isinstance(stored, CheckedBatch) == (checked_metric_batch(raw) is not None)
+        if not isinstance(stored, CheckedBatch):
+            assert stored == record
