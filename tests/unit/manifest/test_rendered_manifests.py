@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -65,6 +66,36 @@ def test_the_hash_changes_when_sizing_changes_but_not_with_the_revision():
     assert rehashed != content_hash(render(base, False))
     next_revision = base.model_copy(update={"revision": 4})
     assert content_hash(render(next_revision, False)) == content_hash(render(base, False))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("monitoring", [True, False])
+def test_the_hash_is_the_one_earlier_releases_wrote(preset, monitoring):
+    """Deployed manifests carry hashes made with the standard library's canonical JSON: the same
+    objects must hash the same, or every tenant would look changed after an upgrade."""
+    objects = render(tenant(preset), monitoring)
+    stripped = [
+        {
+            **o,
+            "metadata": {
+                **{k: v for k, v in o["metadata"].items() if k != "annotations"},
+                **(
+                    {"annotations": kept}
+                    if (
+                        kept := {
+                            k: v
+                            for k, v in o["metadata"]["annotations"].items()
+                            if k not in (HASH_ANNOTATION, REVISION_ANNOTATION)
+                        }
+                    )
+                    else {}
+                ),
+            },
+        }
+        for o in objects
+    ]
+    standard = json.dumps(stripped, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert content_hash(objects) == hashlib.sha256(standard.encode()).hexdigest()
 
 
 @pytest.mark.parametrize("preset", PRESETS)
