@@ -72,18 +72,17 @@ class Deployer:
                 tenant = await store.tenant(session, tenant_id, for_update=True)
                 if revision <= tenant.deleted_revision:
                     return
-                if not await store.has_manifest(session, tenant_id, revision):
-                    session.add(
-                        store.ManifestRow(
-                            tenant_id=tenant_id,
-                            revision=revision,
-                            content_hash=event.content_hash,
-                            objects=event.objects,
-                            auto_deploy=event.auto_deploy,
-                            received_at=utc_now(),
-                        )
-                    )
-                seen = await store.deployment(session, deployment_id) is not None
+                await store.keep_manifest(
+                    session,
+                    tenant_id,
+                    revision,
+                    event.content_hash,
+                    event.objects,
+                    event.auto_deploy,
+                    utc_now(),
+                )
+                row = await store.deployment(session, deployment_id)
+                seen = row is not None
                 stale = revision <= tenant.last_revision and not seen
                 auto = auto_deploys(event.auto_deploy, self.mode, self.settings)
                 if stale or not auto:
@@ -100,6 +99,7 @@ class Deployer:
                     "auto",
                     msg,
                     event.objects,
+                    (row, tenant),
                 )
             if opened is not None:
                 await self.runs.carry_out(opened, msg)

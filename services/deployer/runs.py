@@ -52,19 +52,22 @@ class DeploymentRuns:
         reason: str,
         msg: ReceivedMessage | None,
         objects: list[dict[str, Any]] | None = None,
+        rows: tuple[store.DeploymentRow | None, store.TenantRow] | None = None,
     ) -> Opened | None:
         """Record the deployment as under way and commit; None when there is nothing to run.
-        `objects` are the manifest's when the caller has them (else they are read)."""
+        `objects` are the manifest's when the caller has them (else they are read); `rows` the
+        deployment's and the tenant's (locked) when the caller read them in this transaction."""
         tenant_id, deployment_id, revision = (
             reporter.tenant_id,
             reporter.deployment_id,
             reporter.revision,
         )
-        row = await store.deployment(session, deployment_id)
+        row, tenant = rows or (await store.deployment(session, deployment_id), None)
         if row is not None and row.finished:
             await reporter.finished(_state(row.state), row.error or "", row.objects)
             return None
-        tenant = await store.tenant(session, tenant_id, for_update=True)
+        if tenant is None:
+            tenant = await store.tenant(session, tenant_id, for_update=True)
         if row is None and revision <= tenant.deleted_revision:
             return None
         if objects is None:
@@ -132,18 +135,26 @@ class DeploymentRuns:
         state: DeploymentState = "failed"
         if outcome.ok:
             state = "rolled-back" if kind == "rollback" else "succeeded"
+        now = utc_now()
         async with self.db.session(self.mode) as session:
-            row = await store.deployment(session, reporter.deployment_id)
-            tenant = await store.tenant(session, reporter.tenant_id, for_update=True)
-            assert row is not None
-            row.state, row.error, row.objects = state, outcome.reason or None, outcome.objects
-            row.step, row.finished_at = reporter.last_step, utc_now()
-            if outcome.placement is not None:
-                row.placement = outcome.placement
-            tenant.inventory = outcome.inventory
-            if outcome.ok:
-                tenant.applied_revision = manifest_revision
-            tenant.updated_at = utc_now()
+            # Both rows exist since `open` committed them: two statements, nothing read back.
+            await store.finish_deployment(
+                session,
+                reporter.deployment_id,
+                state=state,
+                error=outcome.reason or None,
+                objects=outcome.objects,
+                step=reporter.last_step,
+                placement=outcome.placement,
+                at=now,
+            )
+            await store.record_outcome(
+                session,
+                reporter.tenant_id,
+                outcome.inventory,
+                manifest_revision if outcome.ok else None,
+                now,
+            )
             await session.commit()
         log.info(
             "deployment finished",

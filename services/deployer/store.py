@@ -118,14 +118,28 @@ async def manifest(session: AsyncSession, tenant_id: str, revision: int) -> Mani
     return await session.get(ManifestRow, (tenant_id, revision))
 
 
-async def has_manifest(session: AsyncSession, tenant_id: str, revision: int) -> bool:
-    """Whether the revision is stored, without reading its objects."""
-    found = await session.execute(
-        select(col(ManifestRow.revision)).where(
-            col(ManifestRow.tenant_id) == tenant_id, col(ManifestRow.revision) == revision
+async def keep_manifest(
+    session: AsyncSession,
+    tenant_id: str,
+    revision: int,
+    content_hash: str,
+    objects: list[dict[str, Any]],
+    auto_deploy: bool | None,
+    at: datetime,
+) -> None:
+    """Store a revision's objects; a revision already stored (a redelivery) is left as it was."""
+    await session.execute(
+        insert(ManifestRow)
+        .values(
+            tenant_id=tenant_id,
+            revision=revision,
+            content_hash=content_hash,
+            objects=objects,
+            auto_deploy=auto_deploy,
+            received_at=at,
         )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "revision"])
     )
-    return found.scalar_one_or_none() is not None
 
 
 async def latest_manifest(session: AsyncSession, tenant_id: str) -> ManifestRow | None:
@@ -150,6 +164,54 @@ async def history(session: AsyncSession, tenant_id: str, limit: int = 50) -> lis
         .limit(limit)
     )
     return list(result.scalars())
+
+
+async def finish_deployment(
+    session: AsyncSession,
+    deployment_id: str,
+    *,
+    state: str,
+    error: str | None,
+    objects: list[dict[str, Any]],
+    step: str,
+    placement: dict[str, Any] | None,
+    at: datetime,
+) -> None:
+    """Write a deployment's outcome; a placement of None keeps the one recorded earlier."""
+    values: dict[str, Any] = {
+        "state": state,
+        "error": error,
+        "objects": objects,
+        "step": step,
+        "finished_at": at,
+    }
+    if placement is not None:
+        values["placement"] = placement
+    await session.execute(
+        update(DeploymentRow)
+        .where(col(DeploymentRow.deployment_id) == deployment_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def record_outcome(
+    session: AsyncSession,
+    tenant_id: str,
+    inventory: list[dict[str, Any]],
+    applied_revision: int | None,
+    at: datetime,
+) -> None:
+    """The tenant's inventory after a deployment, and its applied revision when it succeeded."""
+    values: dict[str, Any] = {"inventory": inventory, "updated_at": at}
+    if applied_revision is not None:
+        values["applied_revision"] = applied_revision
+    await session.execute(
+        update(TenantRow)
+        .where(col(TenantRow.tenant_id) == tenant_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def cluster_version(session: AsyncSession, *, for_update: bool) -> int | None:
