@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from services.calculator.catalogue_entry import (
+    Entry,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+)
+from services.calculator.cloud_prices import CloudCatalogue, CloudName
 from shared.contracts.tenants import PRESETS, Preset
 
 GpuRoleName = Literal["tts", "nlp", "aicm"]
 LoadService = Literal["callbot", "chatbot", "advisor", "stt", "tts"]
 UserService = Literal["callbot", "chatbot", "advisor"]
-CloudName = Literal["aws", "ncp"]
-
-PositiveInt = Annotated[int, Field(gt=0)]
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-NonNegativeFloat = Annotated[float, Field(ge=0)]
 
 
 class CatalogueError(Exception):
     """The catalogue file is missing, unreadable or has a bad entry (named in the message)."""
-
-
-class Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PodResources(Entry):
@@ -195,43 +193,6 @@ class AlertDefaults(Entry):
     gpu_percent: float = Field(gt=0, le=100)
     disk_percent: float = Field(gt=0, le=100)
     response_time_ms: PositiveFloat
-
-
-class FeeTier(Entry):
-    presets: list[Preset] = Field(min_length=1)
-    percent: float = Field(ge=0, le=100)
-    minimum_krw: NonNegativeFloat
-
-
-class Instance(Entry):
-    name: str
-    family: str
-    vcpus: PositiveInt
-    memory_gib: PositiveInt
-    gpus: NonNegativeInt
-    gpu_model: str | None
-    monthly_price: PositiveFloat
-
-
-class CloudCatalogue(Entry):
-    currency: Literal["USD", "KRW"]
-    gpu_families: dict[str, str]  # catalogue GPU type -> instance family
-    cpu_family: str
-    management_fee_tiers: list[FeeTier]
-    instances: list[Instance]
-
-    @model_validator(mode="after")
-    def families_exist(self) -> CloudCatalogue:
-        families = {i.family for i in self.instances}
-        for gpu_type, family in self.gpu_families.items():
-            if family not in families:
-                raise ValueError(f"gpu_families.{gpu_type}: no instance of family {family!r}")
-        if self.cpu_family not in families:
-            raise ValueError(f"cpu_family: no instance of family {self.cpu_family!r}")
-        tiered = [p for tier in self.management_fee_tiers for p in tier.presets]
-        if sorted(tiered) != sorted(PRESETS):
-            raise ValueError("management_fee_tiers: must name every preset exactly once")
-        return self
 
 
 class Catalogue(Entry):

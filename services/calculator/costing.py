@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
-from services.calculator.catalogue import Catalogue, CloudCatalogue, CloudName, Instance
+from services.calculator.catalogue import Catalogue
+from services.calculator.cloud_prices import CloudCatalogue, CloudName, Instance
 from services.calculator.errors import SizingError
 from services.calculator.gpus import exact, gpu_servers_for
 from shared.contracts.sizing import (
