@@ -1,26 +1,16 @@
-"""Prod deployments: server-side apply to a real Kubernetes API with the official client.
-
-The client is synchronous, so every call runs in a worker thread (`asyncio.to_thread`)."""
+"""Prod deployments: server-side apply to a real Kubernetes API with the official client
+(`kube_api`): a dry run of the whole set, ordered apply, rollout waits, pruning, deletion."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
-from kubernetes.client.rest import ApiException
-from kubernetes.dynamic import DynamicClient
-from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
+from collections.abc import Mapping
+from typing import Any
 
 from services.deployer.job import Job, Outcome, object_status
+from services.deployer.kube_api import NOT_CONFIGURED, KubeApi, KubeError
 from services.deployer.policy import (
-    FIELD_MANAGER,
     ROLLOUT_KINDS,
     ObjectRef,
     apply_steps,
@@ -32,31 +22,6 @@ from services.deployer.policy import (
     to_prune,
 )
 from shared.settings import Settings
-
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-NOT_CONFIGURED = (
-    "no Kubernetes cluster is configured for prod: set ECP_KUBERNETES_CONFIG_PATH to a kubeconfig "
-    "or ECP_KUBERNETES_IN_CLUSTER=true; a prod deployment never falls back to the simulation"
-)
-
-
-class KubeError(Exception):
-    """A call to the Kubernetes API that failed; the message says which object and why."""
-
-
-def describe(error: BaseException) -> str:
-    """The API server's own message when it gave one, else the error's text."""
-    if isinstance(error, ApiException):
-        message = error.reason or ""
-        try:
-            body = json.loads(error.body or "{}")
-            message = body.get("message") or message
-        except (TypeError, ValueError):
-            message = error.body or message
-        return f"HTTP {error.status}: {message}"
-    return f"{type(error).__name__}: {error}"
 
 
 def rollout_state(obj: Mapping[str, Any]) -> tuple[bool, str]:
@@ -77,83 +42,16 @@ def rollout_state(obj: Mapping[str, Any]) -> tuple[bool, str]:
 
 
 class KubeTarget:
-    """One connection to the cluster named in the settings, made on first use."""
+    """Deployments of the prod mode on the cluster named in the settings."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._client: DynamicClient | None = None
-        self._lock = threading.Lock()
+        self.api = KubeApi(settings)
         self.poll_seconds = min(1.0, max(settings.rollout_timeout_seconds / 20, 0.05))
 
     @property
     def configured(self) -> bool:
-        return bool(self.settings.kubernetes_config_path or self.settings.kubernetes_in_cluster)
-
-    def _connect(self) -> DynamicClient:
-        with self._lock:
-            if self._client is None:
-                if self.settings.kubernetes_config_path:
-                    api = k8s_config.new_client_from_config(
-                        config_file=self.settings.kubernetes_config_path, persist_config=False
-                    )
-                else:
-                    configuration = k8s.Configuration()
-                    k8s_config.load_incluster_config(client_configuration=configuration)
-                    api = k8s.ApiClient(configuration)
-                self._client = DynamicClient(api)
-            return self._client
-
-    async def _call(self, what: str, fn: Callable[[DynamicClient], T]) -> T:
-        def work() -> T:
-            return fn(self._connect())
-
-        try:
-            return await asyncio.to_thread(work)
-        except KubeError:
-            raise
-        except Exception as error:
-            raise KubeError(f"{what}: {describe(error)}") from error
-
-    async def _apply(self, obj: dict[str, Any], namespace: str | None, dry_run: bool) -> Any:
-        ref = ObjectRef.of(obj)
-
-        def apply(dyn: DynamicClient) -> Any:
-            resource = dyn.resources.get(api_version=ref.apiVersion, kind=ref.kind)
-            return resource.server_side_apply(
-                body=obj,
-                name=ref.name,
-                namespace=(ref.namespace or namespace) if resource.namespaced else None,
-                field_manager=FIELD_MANAGER,
-                force_conflicts=True,
-                dry_run="All" if dry_run else None,
-            )
-
-        verb = "dry-run of" if dry_run else "apply of"
-        return await self._call(f"{verb} {ref.label()}", apply)
-
-    async def _get(self, ref: ObjectRef) -> dict[str, Any] | None:
-        def get(dyn: DynamicClient) -> dict[str, Any] | None:
-            resource = dyn.resources.get(api_version=ref.apiVersion, kind=ref.kind)
-            try:
-                found = resource.get(name=ref.name, namespace=ref.namespace)
-            except NotFoundError:
-                return None
-            return dict(found.to_dict())
-
-        return await self._call(f"read of {ref.label()}", get)
-
-    async def _delete(self, ref: ObjectRef) -> bool:
-        def delete(dyn: DynamicClient) -> bool:
-            try:
-                resource = dyn.resources.get(api_version=ref.apiVersion, kind=ref.kind)
-                resource.delete(
-                    name=ref.name, namespace=ref.namespace, propagation_policy="Foreground"
-                )
-            except (NotFoundError, ResourceNotFoundError):
-                return False
-            return True
-
-        return await self._call(f"delete of {ref.label()}", delete)
+        return self.api.configured
 
     async def run(self, job: Job) -> Outcome:
         report = job.reporter
@@ -185,14 +83,14 @@ class KubeTarget:
         await report.step("dry-run", "started", "server-side dry run of every object")
         note = await self._ensure_namespace(objects, namespace, applied)
         for obj in objects:
-            await self._apply(obj, namespace, dry_run=True)
+            await self.api.apply(obj, namespace, dry_run=True)
         await report.step("dry-run", "ok", f"the API server accepts all {len(objects)}{note}")
 
         statuses = []
         for step, group in apply_steps(objects):
             await report.step(step, "started")
             for obj in group:
-                result = await self._apply(obj, namespace, dry_run=False)
+                result = await self.api.apply(obj, namespace, dry_run=False)
                 applied.append(obj)
                 meta = result.to_dict().get("metadata", {})
                 statuses.append(
@@ -208,7 +106,7 @@ class KubeTarget:
         if pruned:
             await report.step("prune", "started", f"{len(pruned)} object(s) no longer wanted")
             for ref in pruned:
-                await self._delete(ref)
+                await self.api.delete(ref)
                 statuses.append(object_status(ref.model_dump(exclude_none=True), "pruned"))
             await report.step("prune", "ok", ", ".join(r.label() for r in pruned))
 
@@ -231,9 +129,9 @@ class KubeTarget:
         ns_obj = next((o for o in objects if o.get("kind") == "Namespace"), None)
         if ns_obj is None or namespace is None:
             return ""
-        if await self._get(ObjectRef.of(ns_obj)) is not None:
+        if await self.api.get(ObjectRef.of(ns_obj)) is not None:
             return ""
-        await self._apply(ns_obj, None, dry_run=False)
+        await self.api.apply(ns_obj, None, dry_run=False)
         applied.append(ns_obj)
         return f" (namespace {namespace} created first so the rest could be checked)"
 
@@ -250,7 +148,7 @@ class KubeTarget:
         said: dict[ObjectRef, str] = {}
         while pending:
             for ref in list(pending):
-                live = await self._get(ref)
+                live = await self.api.get(ref)
                 done, words = rollout_state(live or {})
                 if done:
                     pending.remove(ref)
@@ -281,26 +179,14 @@ class KubeTarget:
             raise KubeError(NOT_CONFIGURED)
         gone = []
         for ref in refs(inventory):
-            if ref.namespace is None and await self._delete(ref):
+            if ref.namespace is None and await self.api.delete(ref):
                 gone.append(ref.label())
         return gone
 
     async def cluster_nodes(self) -> dict[str, Any]:
         if not self.configured:
             return {"mode": "prod", "configured": False, "detail": NOT_CONFIGURED, "nodes": []}
-
-        def nodes(dyn: DynamicClient) -> list[dict[str, Any]]:
-            found = dyn.resources.get(api_version="v1", kind="Node").get()
-            return [
-                {
-                    "node": item["metadata"]["name"],
-                    "capacity": dict(item.get("status", {}).get("capacity") or {}),
-                    "allocatable": dict(item.get("status", {}).get("allocatable") or {}),
-                }
-                for item in found.to_dict().get("items", [])
-            ]
-
-        return {"mode": "prod", "configured": True, "nodes": await self._call("list nodes", nodes)}
+        return {"mode": "prod", "configured": True, "nodes": await self.api.nodes()}
 
 
 def _mark(statuses: list[dict[str, Any]], ref: ObjectRef, status: str, message: str) -> None:

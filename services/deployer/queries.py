@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.deployer import store
 from services.deployer.demo_target import DemoTarget
-from services.deployer.kube_target import KubeError
+from services.deployer.kube_api import KubeError
 
 if TYPE_CHECKING:
     from services.deployer.handlers import Deployer
