@@ -34,18 +34,12 @@ class ServiceRuntime:
         name: str,
         migrations: Path | None,
         settings: Settings | None = None,
-        *,
-        answers_clients: bool = False,
     ) -> None:
-        """`answers_clients`: the service answers HTTP clients directly (the gateway), so its
-        database connections are tested before each use. The others skip that round trip: their
-        JetStream work is retried on failure, and after a database restart only the queries under
-        way fail: the pool then replaces all its connections."""
         self.name = name
         self.settings = settings or get_settings()
         self.migrations = migrations
         self.broker: NatsBroker = make_broker(self.settings, name)
-        self.db = Databases(self.settings, pre_ping=answers_clients)
+        self.db = Databases(self.settings)
         self.started = False
         # Background work of a service (generators, pollers): run after start, before stop.
         self.on_start: list[Callable[[], Awaitable[None]]] = []

@@ -110,9 +110,7 @@ def create_process_app() -> FastAPI:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    runtime = ServiceRuntime(
-        "gateway", Path(__file__).parent / "migrations", settings, answers_clients=True
-    )
+    runtime = ServiceRuntime("gateway", Path(__file__).parent / "migrations", settings)
     gateway = Gateway(runtime=runtime, hub=EventHub())
     register_event_handlers(gateway)
     reconciler = Reconciler(gateway)
