@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 import time
 
 import bench
+from bench._cpu import python_yardstick_s
 
 
 def main(argv: list[str]) -> int:
@@ -19,6 +21,11 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s): {', '.join(sorted(unknown))}; known: {', '.join(names)}")
         return 2
+    print(
+        f"this machine: {os.cpu_count()} cores; 10 million Python additions in "
+        f"{python_yardstick_s():.2f} s (compare figures from machines by this)",
+        flush=True,
+    )
     for name in chosen:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()

@@ -17,6 +17,7 @@ import httpx
 import websockets
 import yaml
 
+from bench._cpu import CpuMeter, cpu_rows
 from bench._harness import print_table, running_system, summary_ms
 from bench.tenant_accepted import raw_round_trips
 
@@ -141,7 +142,10 @@ def main() -> None:
         calm, calm_rate, calm_failed = asyncio.run(
             deployments(system.base_url, SUSTAINED_TENANTS, SUSTAINED_RATE_PER_S)
         )
+        meter = CpuMeter(system, servers)
+        meter.start()
         samples, rate, failed = asyncio.run(deployments(system.base_url, TENANTS, RATE_PER_S))
+        spent = meter.stop()
     if not samples:
         print(f"no deployment succeeded ({failed} failed)")
         return
@@ -165,6 +169,11 @@ def main() -> None:
             ),
             ("throughput", f"{rate:.1f} tenants/s", f"{RATE_PER_S:.0f}/s offered", "-"),
         ],
+    )
+    print_table(
+        f"CPU the system spent on those {TENANTS} (generated metrics of running tenants included; "
+        "the load generator's own is not counted)",
+        cpu_rows(spent, len(samples), "tenant", 1e3, "ms"),
     )
     if calm:
         unqueued = summary_ms(calm)

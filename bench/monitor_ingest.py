@@ -14,6 +14,7 @@ import aiohttp
 import asyncpg
 import nats
 
+from bench._cpu import CpuMeter, cpu_rows
 from bench._harness import print_table, running_system
 from bench._http_load import post_all
 
@@ -174,8 +175,13 @@ def main() -> None:
         per_tenant = BATCH_SAMPLES // TENANTS  # the gateway publishes one message per tenant
         raw_large = asyncio.run(raw_pipeline(servers.nats_url, urls["demo"], 2_000, per_tenant))
         tenants = asyncio.run(create_tenants(system.base_url))
+        meter = CpuMeter(system, servers)
+        meter.start()
         posts, seed_e2e = asyncio.run(seed_form(system.base_url, urls["demo"], tenants))
+        seed_cpu = meter.stop()
+        meter.start()
         batch_accepted, batch_e2e = asyncio.run(batch_form(system.base_url, urls["demo"], tenants))
+        batch_cpu = meter.stop()
     print_table(
         f"Metrics in: {SEED_REQUESTS} seed POSTs ({SEED_CONCURRENCY} connections), "
         f"{BATCH_REQUESTS} batch POSTs of {BATCH_SAMPLES} samples ({BATCH_CONCURRENCY} connections)",
@@ -197,6 +203,13 @@ def main() -> None:
         ],
     )
     print("targets: 25,000 samples/s seed form; 100,000 samples/s and >= 0.5 of raw, batch form")
+    print_table(
+        "CPU the system spent (the load generator's own is not counted; it shares the cores)",
+        [
+            *cpu_rows(seed_cpu, SEED_REQUESTS, "seed POST", 1e6, "µs"),
+            *cpu_rows(batch_cpu, BATCH_REQUESTS * BATCH_SAMPLES, "batch sample", 1e6, "µs"),
+        ],
+    )
 
 
 if __name__ == "__main__":
