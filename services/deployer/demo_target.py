@@ -13,13 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.deployer import store
 from services.deployer.cluster_file import DEFAULT_CLUSTER_FILE, ClusterSpec, load_cluster
 from services.deployer.job import Job, Outcome, object_status
+from services.deployer.placement import PlacementMemo, place_tenant, release_tenant
 from services.deployer.policy import ROLLOUT_KINDS, ObjectRef, apply_steps, invalid_objects
 from services.deployer.scheduling import WorkloadError, workloads_in
 from services.deployer.virtual_cluster import (
     ClusterState,
     PlacementReport,
-    place_tenant,
-    release_tenant,
     rollout_plan,
     usage,
 )
@@ -40,6 +39,7 @@ class DemoTarget:
         self.db, self.settings = db, settings
         self.spec: ClusterSpec = load_cluster(settings.virtual_cluster_file or DEFAULT_CLUSTER_FILE)
         self._cached: tuple[int, ClusterState] | None = None
+        self._memo = PlacementMemo()
 
     async def prepare(self) -> None:
         """Create the cluster row, or fit the stored pods to the nodes of the current file."""
@@ -94,7 +94,8 @@ class DemoTarget:
         self, session: AsyncSession, version: int, state: ClusterState, tenant_id: str
     ) -> None:
         """Store the tenant's pods of `state`, which differs from the stored one only in those."""
-        pods = [p.model_dump(mode="json") for p in state.pods if p.tenant_id == tenant_id]
+        start, end = state.tenant_span(tenant_id)
+        pods = [p.model_dump(mode="json") for p in state.pods[start:end]]
         await store.save_tenant_pods(session, version + 1, tenant_id, pods, utc_now())
         self._cached = (version + 1, state)
 
@@ -166,7 +167,7 @@ class DemoTarget:
         async with self.db.session(Mode.demo) as session:
             try:
                 version, state = await self._locked(session)
-                new_state, placement = place_tenant(state, job.tenant_id, job.objects)
+                new_state, placement = place_tenant(state, job.tenant_id, job.objects, self._memo)
                 if placement.ok:
                     await self._save(session, version, new_state, job.tenant_id)
                     if self.settings.rollout_seconds_per_replica > 0:
@@ -202,7 +203,8 @@ class DemoTarget:
         """Free the tenant's capacity inside the caller's transaction."""
         try:
             version, state = await self._locked(session)
-            if any(p.tenant_id == tenant_id for p in state.pods):
+            start, end = state.tenant_span(tenant_id)
+            if end > start:
                 await self._save(session, version, release_tenant(state, tenant_id), tenant_id)
         except BaseException:
             self.forget_cache()

@@ -1,8 +1,8 @@
-"""How the virtual cluster reads workloads and picks nodes, as kube-scheduler does in spirit."""
+"""How the virtual cluster reads workloads, and the filters and the score kube-scheduler applies to a
+pod and a node, in spirit (`placement` picks the nodes)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
@@ -83,6 +83,14 @@ class Load:
             self.memory_bytes + pod.memory_bytes,
             self.gpus + pod.gpus,
             self.pods + 1,
+        )
+
+    def minus(self, pod: Requests) -> Load:
+        return Load(
+            self.cpu_millicores - pod.cpu_millicores,
+            self.memory_bytes - pod.memory_bytes,
+            self.gpus - pod.gpus,
+            self.pods - 1,
         )
 
 
@@ -203,11 +211,6 @@ def _requests_of(container: Mapping[str, Any]) -> tuple[int, int, int]:
         raise QuantityError(f"{label}: {error}") from error
 
 
-def unfit_reasons(pod: PodSpec, node: Node, load: Load) -> list[str]:
-    """Why the pod cannot go to the node, in kube-scheduler's words; empty when it fits."""
-    return placement_rule_reasons(pod, node) or resource_reasons(pod, node, load)
-
-
 def placement_rule_reasons(pod: PodSpec, node: Node) -> list[str]:
     """The filters that look at the node's taints and labels only, not at what runs there."""
     # The filters run in the default plugin order and stop at the first that rejects.
@@ -240,41 +243,3 @@ def least_allocated_score(pod: PodSpec, node: Node, load: Load) -> int:
     cpu = cpu_free * 100 // node.cpu_millicores if node.cpu_millicores else 0
     memory = memory_free * 100 // node.memory_bytes if node.memory_bytes else 0
     return (cpu + memory) // 2
-
-
-def choose_node(
-    pod: PodSpec,
-    nodes: Sequence[Node],
-    loads: Mapping[str, Load],
-    rule_reasons: dict[tuple[str, str], list[str]] | None = None,
-) -> tuple[Node | None, str]:
-    """The node the pod goes to, or None and the reason the pod stays Pending.
-    `rule_reasons`: a cache of `placement_rule_reasons` by (workload, node) for the replicas of
-    one placement, which share their tolerations and selector."""
-    rejections: Counter[str] = Counter()
-    feasible = []
-    for node in nodes:
-        load = loads.get(node.name, NO_LOAD)
-        if rule_reasons is None:
-            reasons = unfit_reasons(pod, node, load)
-        else:
-            key = (pod.workload, node.name)
-            if key not in rule_reasons:
-                rule_reasons[key] = placement_rule_reasons(pod, node)
-            reasons = rule_reasons[key] or resource_reasons(pod, node, load)
-        if not reasons:
-            feasible.append((-least_allocated_score(pod, node, load), node.name, node))
-        elif not feasible:
-            rejections.update(reasons)  # only read when no node fits
-    if feasible:
-        return min(feasible, key=lambda f: (f[0], f[1]))[2], ""
-    return None, unschedulable_message(len(nodes), rejections)
-
-
-def unschedulable_message(node_count: int, rejections: Mapping[str, int]) -> str:
-    """The FailedScheduling text: `0/7 nodes are available: 3 Insufficient cpu, ...`."""
-    if node_count == 0:
-        return "no nodes available to schedule pods"
-    # kube-scheduler sorts the whole "<count> <reason>" strings, counts included.
-    histogram = sorted(f"{count} {reason}" for reason, count in rejections.items())
-    return f"0/{node_count} nodes are available: {', '.join(histogram)}."

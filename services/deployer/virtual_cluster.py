@@ -1,5 +1,5 @@
-"""The demo-mode virtual cluster: nodes from its file (`cluster_file`), tenants placed all or none,
-rollouts."""
+"""The demo-mode virtual cluster: its nodes (from `cluster_file`) and the pods bound to them, what
+each node has allocated, and rollouts. Placing a tenant is in `placement`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from services.deployer.cluster_file import ClusterSpec
-from services.deployer.scheduling import Load, Node, choose_node, pods_of, workloads_in
+from services.deployer.scheduling import Load, Node, workloads_in
 
 
 class PlacedPod(BaseModel):
@@ -66,11 +66,16 @@ class ClusterState(BaseModel):
     @field_validator("pods")
     @classmethod
     def _sorted(cls, pods: tuple[PlacedPod, ...]) -> tuple[PlacedPod, ...]:
-        return tuple(sorted(pods, key=_pod_order))
+        return tuple(sorted(pods, key=pod_order))
 
     @classmethod
     def empty(cls, spec: ClusterSpec) -> ClusterState:
         return cls(nodes=tuple(_nodes_of(spec)))
+
+    def tenant_span(self, tenant_id: str) -> tuple[int, int]:
+        """Where the tenant's pods are in `pods` (sorted by tenant first): start, end."""
+        start = bisect.bisect_left(self.pods, tenant_id, key=_tenant_of)
+        return start, bisect.bisect_right(self.pods, tenant_id, lo=start, key=_tenant_of)
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -97,8 +102,8 @@ def _nodes_of(spec: ClusterSpec) -> Iterable[Node]:
             )
 
 
-def _loads(pods: Iterable[PlacedPod]) -> dict[str, Load]:
-    # Summed in plain integers: this walks every pod of the cluster on each placement.
+def loads_of(pods: Iterable[PlacedPod]) -> dict[str, Load]:
+    # Summed in plain integers: this walks every pod of the cluster.
     sums: dict[str, list[int]] = {}
     for pod in pods:
         total = sums.get(pod.node)
@@ -111,55 +116,12 @@ def _loads(pods: Iterable[PlacedPod]) -> dict[str, Load]:
     return {node: Load(*total) for node, total in sums.items()}
 
 
-def _pod_order(pod: PlacedPod) -> tuple[str, str, int, str]:
+def _tenant_of(pod: PlacedPod) -> str:
+    return pod.tenant_id
+
+
+def pod_order(pod: PlacedPod) -> tuple[str, str, int, str]:
     return (pod.tenant_id, pod.workload, pod.replica, pod.kind)
-
-
-def place_tenant(
-    state: ClusterState, tenant_id: str, objects: Iterable[Mapping[str, Any]]
-) -> tuple[ClusterState, PlacementReport]:
-    """Place every pod of the tenant's objects, replacing its earlier pods, or change nothing.
-
-    Raises WorkloadError when an object cannot be read (a bad quantity, no containers).
-    """
-    others = tuple(p for p in state.pods if p.tenant_id != tenant_id)
-    loads = _loads(others)
-    placed: list[PlacedPod] = []
-    pending: list[PendingPod] = []
-    rule_reasons: dict[tuple[str, str], list[str]] = {}
-    for pod in pods_of(workloads_in(objects)):
-        node, reason = choose_node(pod, state.nodes, loads, rule_reasons)
-        if node is None:
-            pending.append(
-                PendingPod(kind=pod.kind, workload=pod.workload, name=pod.name, reason=reason)
-            )
-            continue
-        loads[node.name] = loads.get(node.name, Load()).plus(pod)
-        placed.append(
-            PlacedPod(
-                tenant_id=tenant_id,
-                kind=pod.kind,
-                workload=pod.workload,
-                replica=pod.replica,
-                node=node.name,
-                cpu_millicores=pod.cpu_millicores,
-                memory_bytes=pod.memory_bytes,
-                gpus=pod.gpus,
-            )
-        )
-    report = PlacementReport(tenant_id=tenant_id, placed=tuple(placed), pending=tuple(pending))
-    if pending:
-        return state, report
-    # The pods stay sorted by tenant first: the tenant's own go in as one block.
-    at = bisect.bisect_left(others, tenant_id, key=lambda p: p.tenant_id)
-    pods = (*others[:at], *sorted(placed, key=_pod_order), *others[at:])
-    return state.model_copy(update={"pods": pods}), report
-
-
-def release_tenant(state: ClusterState, tenant_id: str) -> ClusterState:
-    """The state without the tenant's pods; releasing an unknown tenant changes nothing."""
-    pods = tuple(p for p in state.pods if p.tenant_id != tenant_id)
-    return state.model_copy(update={"pods": pods})
 
 
 class NodeUsage(BaseModel):
@@ -180,7 +142,7 @@ class NodeUsage(BaseModel):
 
 def usage(state: ClusterState) -> list[NodeUsage]:
     """Requested against capacity, per node in the file's order, for the UI."""
-    loads = _loads(state.pods)
+    loads = loads_of(state.pods)
     summary = []
     for node in state.nodes:
         load = loads.get(node.name, Load())

@@ -3,7 +3,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.deployer.cluster_file import load_cluster
-from services.deployer.virtual_cluster import ClusterState, place_tenant
+from services.deployer.placement import PlacementMemo, place_tenant, release_tenant
+from services.deployer.virtual_cluster import ClusterState
 from tests.unit.deployer.k8s_objects import deployment
 
 pytestmark = pytest.mark.unit
@@ -52,6 +53,22 @@ def test_only_tolerating_pods_land_on_gpu_nodes(objects):
     tolerating = {d["metadata"]["name"] for d in objects if _tolerates(d)}
     tainted = {n.name for n in state.nodes if n.taints}
     assert {p.workload for p in state.pods if p.node in tainted} <= tolerating
+
+
+@settings(max_examples=100, deadline=None)
+@given(tenants=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), tenant), max_size=8))
+def test_a_memo_kept_between_placements_changes_no_placement(tenants):
+    """Placements sharing a memo (as the deployer's do) place exactly as placements without one:
+    tenants placed again, placements that fail, and states the memo has not seen included."""
+    remembered, fresh = CLUSTER, CLUSTER
+    memo = PlacementMemo()
+    for index, (tenant_id, objects) in enumerate(tenants):
+        if index % 3 == 2:  # a state the memo did not make
+            remembered, fresh = release_tenant(remembered, "a"), release_tenant(fresh, "a")
+        remembered, with_memo = place_tenant(remembered, tenant_id, objects, memo)
+        fresh, without = place_tenant(fresh, tenant_id, objects)
+        assert with_memo == without
+        assert remembered == fresh
 
 
 def _tolerates(obj):

@@ -3,13 +3,9 @@ import json
 import pytest
 
 from services.deployer.cluster_file import load_cluster
+from services.deployer.placement import place_tenant, release_tenant
 from services.deployer.scheduling import WorkloadError
-from services.deployer.virtual_cluster import (
-    ClusterState,
-    place_tenant,
-    release_tenant,
-    usage,
-)
+from services.deployer.virtual_cluster import ClusterState, usage
 from tests.unit.deployer.k8s_objects import deployment, hpa, resource_quota
 
 pytestmark = pytest.mark.unit
