@@ -69,7 +69,9 @@ class Delivery:
 
     async def start(self) -> None:
         self._stopping = False
-        self._tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+        self._tasks = [
+            asyncio.create_task(self._work(polls=index == 0)) for index in range(self.workers)
+        ]
 
     async def stop(self) -> None:
         """Let attempts in flight finish (their outcome is recorded), then stop."""
@@ -85,18 +87,26 @@ class Delivery:
         self._tasks = []
         await self.http.aclose()
 
-    async def _work(self) -> None:
+    async def _work(self, polls: bool) -> None:
+        """Deliver while anything is due. Idle, one worker looks again every `poll_s` (for
+        retries coming due, and rows other replicas wrote) and the others sleep until woken:
+        four workers polling two databases cost the idle service most of its CPU."""
         while not self._stopping:
             busy = False
             for mode in self.modes:
                 try:
                     while not self._stopping and await self.deliver_one(mode):
-                        busy = True
+                        if not busy:
+                            busy = True
+                            self._wake.set()  # the sleeping workers help while work lasts
                 except Exception:  # a database hiccup: try again later
                     log.exception("delivery loop error", extra={"mode": str(mode)})
             if not busy and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                if polls:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_s)
+                else:
+                    await self._wake.wait()
                 self._wake.clear()
 
     async def deliver_due(self, mode: Mode) -> int:

@@ -29,7 +29,10 @@ class WebhookReceiver:
     """Answers `fail_first` requests with 503, then 200; records every request."""
 
     fail_first: int = 0
+    answer_after_s: float = 0.0  # a slow receiver: each answer waits this long
     requests: list[Received] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
     port: int = 0
     _server: asyncio.Server | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -67,6 +70,10 @@ class WebhookReceiver:
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append(Received(method, path, headers, body, time.perf_counter()))
                 failing = len(self.requests) <= self.fail_first
+                self.in_flight += 1
+                self.most_in_flight = max(self.most_in_flight, self.in_flight)
+                await asyncio.sleep(self.answer_after_s)
+                self.in_flight -= 1
                 status = b"503 Service Unavailable" if failing else b"200 OK"
                 writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Length: 2\r\n\r\nok")
                 await writer.drain()

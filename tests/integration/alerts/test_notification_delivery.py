@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import event
 
 from services.alerts.payloads import verify
 from tests.integration.alerts.conftest import World
@@ -93,6 +94,46 @@ async def test_competing_workers_deliver_each_notification_once(world: World) ->
             await loop.stop()
         names = sorted(r.headers["idempotency-key"] for r in receiver.requests)
         assert len(names) == 12 and len(set(names)) == 12
+    finally:
+        await receiver.stop()
+
+
+async def test_an_idle_loop_looks_once_per_poll_not_once_per_worker(world: World) -> None:
+    looks = 0
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        nonlocal looks
+        looks += "notifications" in statement and "SKIP LOCKED" in statement
+
+    engine = world.db.engines[world.mode].sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    loop = world.new_delivery(workers=4, poll_s=0.1)
+    try:
+        await loop.start()
+        await asyncio.sleep(0.55)
+        await loop.stop()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # One worker polling: about six looks (at start, then every 0.1 s). Four would make 24.
+    assert 1 <= looks <= 10
+
+
+async def test_workers_asleep_help_once_a_poll_finds_work(world: World) -> None:
+    receiver = await WebhookReceiver(answer_after_s=0.3).start()
+    try:
+        loop = world.new_delivery(workers=4, poll_s=0.05)
+        await loop.start()
+        await asyncio.sleep(0.2)  # every worker has found nothing and gone to sleep
+        action = {"type": "webhook", "url": receiver.url}
+        for index in range(4):
+            await world.create_rule(
+                alert_name=f"cpu{index}", condition="cpu_usage > 80", actions=[action]
+            )
+        await world.push(cpu_usage=90)  # four notifications due; nobody calls wake()
+        await receiver.wait_for(4)
+        await loop.stop()
+        assert len(receiver.delivered) == 4
+        assert receiver.most_in_flight >= 2
     finally:
         await receiver.stop()
 
