@@ -237,21 +237,18 @@ class DemoTenants:
                 await store.forget_demo_tenant(session, tenant_id)
                 await session.commit()
                 return
-            row = await store.demo_tenant(session, tenant_id, datetime.now(UTC))
+            now = datetime.now(UTC)
             if name == "tenant.sized":
-                if revision < row.sized_revision:
-                    return
                 sizing = body["sizing"]
-                row.sized_revision, row.preset = revision, sizing.get("preset")
-                row.cpu_millicores = int(sizing["total_requests"]["cpu_millicores"])
-                row.memory_mib = int(sizing["total_requests"]["memory_mib"])
-                row.gpus = _gpu_count(sizing)
+                sized = {
+                    "preset": sizing.get("preset"),
+                    "cpu_millicores": int(sizing["total_requests"]["cpu_millicores"]),
+                    "memory_mib": int(sizing["total_requests"]["memory_mib"]),
+                    "gpus": _gpu_count(sizing),
+                }
+                await store.record_sizing(session, tenant_id, revision, sized, now)
             else:
-                if revision < row.status_revision:
-                    return
-                row.status_revision = revision
-                row.running = RUNNING_AFTER[name]
-            row.updated_at = datetime.now(UTC)
+                await store.record_running(session, tenant_id, revision, RUNNING_AFTER[name], now)
             await session.commit()
 
 

@@ -71,25 +71,57 @@ class DemoTenantRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-async def demo_tenant(session: AsyncSession, tenant_id: str, now: datetime) -> DemoTenantRow:
-    """The tenant's row, created if new, locked for this transaction (events of one tenant may
-    be handled at the same time)."""
+async def record_sizing(
+    session: AsyncSession,
+    tenant_id: str,
+    revision: int,
+    sized: dict[str, Any],
+    now: datetime,
+) -> None:
+    """The tenant's size at `revision` (`preset`, `cpu_millicores`, `memory_mib`, `gpus`); an
+    older revision than the one recorded changes nothing. One statement: events of one tenant
+    may be handled at the same time, and the row lock of the upsert orders them."""
+    await _upsert(session, tenant_id, "sized_revision", revision, sized, now)
+
+
+async def record_running(
+    session: AsyncSession, tenant_id: str, revision: int, running: bool, now: datetime
+) -> None:
+    """Whether something runs for the tenant after the deployment of `revision`; an older
+    revision than the one recorded changes nothing."""
+    await _upsert(session, tenant_id, "status_revision", revision, {"running": running}, now)
+
+
+async def _upsert(
+    session: AsyncSession,
+    tenant_id: str,
+    revision_column: str,
+    revision: int,
+    values: dict[str, Any],
+    now: datetime,
+) -> None:
+    new_row = {
+        "tenant_id": tenant_id,
+        "running": False,
+        "preset": None,
+        "cpu_millicores": 0,
+        "memory_mib": 0,
+        "gpus": 0,
+        "sized_revision": 0,
+        "status_revision": 0,
+        **values,
+        revision_column: revision,
+        "updated_at": now,
+    }
+    statement = insert(DemoTenantRow).values(**new_row)
+    table = DemoTenantRow.__table__  # type: ignore[attr-defined]
     await session.execute(
-        insert(DemoTenantRow)
-        .values(
-            tenant_id=tenant_id,
-            running=False,
-            cpu_millicores=0,
-            memory_mib=0,
-            gpus=0,
-            sized_revision=0,
-            status_revision=0,
-            updated_at=now,
+        statement.on_conflict_do_update(
+            index_elements=["tenant_id"],
+            set_={**values, revision_column: revision, "updated_at": now},
+            where=table.c[revision_column] <= revision,
         )
-        .on_conflict_do_nothing()
     )
-    statement = select(DemoTenantRow).where(col(DemoTenantRow.tenant_id) == tenant_id)
-    return (await session.execute(statement.with_for_update())).scalar_one()
 
 
 async def forget_demo_tenant(session: AsyncSession, tenant_id: str) -> None:

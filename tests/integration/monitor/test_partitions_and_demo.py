@@ -96,13 +96,30 @@ async def test_demo_metrics_follow_the_tenants_deployment(monitor, nc, ask):
 
     await send_event(nc, tenant_id, "deployment.failed", {"revision": 2})
     assert await eventually(lambda: _running(monitor, tenant_id, False))
-    await send_event(nc, tenant_id, "tenant.deleted", {"revision": 3})
+
+    # One tenant's events are handled in order: an older revision's changes nothing.
+    await send_event(nc, tenant_id, "deployment.succeeded", {"revision": 1})
+    resized = {**SIZING, "preset": "medium"}
+    await send_event(nc, tenant_id, "tenant.sized", {"revision": 2, "sizing": resized})
+    assert await eventually(lambda: _preset(monitor, tenant_id, "medium"))
+    assert not (await demo_row(monitor, tenant_id)).running
+    await send_event(nc, tenant_id, "tenant.sized", {"revision": 1, "sizing": SIZING})
+    await send_event(nc, tenant_id, "deployment.succeeded", {"revision": 3})
+    assert await eventually(lambda: _running(monitor, tenant_id, True))
+    assert (await demo_row(monitor, tenant_id)).preset == "medium"
+
+    await send_event(nc, tenant_id, "tenant.deleted", {"revision": 4})
     assert await eventually(lambda: _gone(monitor, tenant_id))
 
 
 async def _running(monitor, tenant_id: str, expected: bool) -> bool:
     row = await demo_row(monitor, tenant_id)
     return row is not None and row.running is expected
+
+
+async def _preset(monitor, tenant_id: str, expected: str) -> bool:
+    row = await demo_row(monitor, tenant_id)
+    return row is not None and row.preset == expected
 
 
 async def _gone(monitor, tenant_id: str) -> bool:
