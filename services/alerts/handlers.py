@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -136,35 +135,13 @@ class AlertsService:
         self, mode: Mode, tenant_id: str, thresholds: dict[str, float]
     ) -> None:
         """Create the preset's rules, or move their thresholds; rules a user changed stay."""
-        evaluator = self.evaluators[mode]
-        now = datetime.now(UTC)
+        bodies = [body.model_dump(mode="json") for body in default_rule_bodies(thresholds)]
         async with self.runtime.db.session(mode) as session:
-            existing = {r.alert_name: r for r in await store.rules_of(session, tenant_id)}
-            changed = []
-            for body in default_rule_bodies(thresholds):
-                row = existing.get(body.alert_name)
-                if row is not None and (
-                    not row.is_default or row.body == body.model_dump(mode="json")
-                ):
-                    continue
-                if row is None:
-                    # A new id each time: history and notifications are keyed by (rule, episode),
-                    # so a rule made again after its tenant was deleted must not reuse the old id.
-                    # One rule per (tenant, name) is the table's unique constraint.
-                    row = store.RuleRow(
-                        rule_id=f"r-{uuid.uuid4().hex[:16]}",
-                        tenant_id=tenant_id,
-                        alert_name=body.alert_name,
-                        is_default=True,
-                        created_at=now,
-                    )
-                row.body, row.updated_at = body.model_dump(mode="json"), now
-                session.add(row)
-                changed.append(row)
+            changed = await store.put_default_rules(session, tenant_id, bodies, datetime.now(UTC))
             await session.commit()
-        for row in changed:
-            evaluator.put_rule(
-                compile_rule(row.rule_id, tenant_id, RuleBody.model_validate(row.body), True)
+        for rule_id, body in changed:
+            self.evaluators[mode].put_rule(
+                compile_rule(rule_id, tenant_id, RuleBody.model_validate(body), True)
             )
 
     async def forget_tenant(self, mode: Mode, tenant_id: str) -> None:

@@ -3,11 +3,12 @@ notification outbox with every delivery attempt."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, DateTime, Identity, UniqueConstraint, delete, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -132,6 +133,39 @@ async def rules_of(session: AsyncSession, tenant_id: str | None = None) -> list[
     if tenant_id is not None:
         statement = statement.where(col(RuleRow.tenant_id) == tenant_id)
     return list((await session.execute(statement)).scalars())
+
+
+async def put_default_rules(
+    session: AsyncSession, tenant_id: str, bodies: list[dict[str, Any]], now: datetime
+) -> list[tuple[str, dict[str, Any]]]:
+    """Create the tenant's default rules, or move those still as a preset made them; a rule a
+    user changed (no longer default) stays. One statement; returns (rule_id, body) of each rule
+    made or moved."""
+    if not bodies:
+        return []
+    table = RuleRow.__table__  # type: ignore[attr-defined]
+    statement = insert(RuleRow).values(
+        [
+            {
+                # A new id each time: history and notifications are keyed by (rule, episode), so
+                # a rule made again after its tenant was deleted must not reuse the old id.
+                "rule_id": f"r-{uuid.uuid4().hex[:16]}",
+                "tenant_id": tenant_id,
+                "alert_name": body["alert_name"],
+                "body": body,
+                "is_default": True,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for body in bodies
+        ]
+    )
+    upsert = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "alert_name"],
+        set_={"body": statement.excluded.body, "updated_at": now},
+        where=table.c.is_default & table.c.body.is_distinct_from(statement.excluded.body),
+    ).returning(table.c.rule_id, table.c.body)
+    return [(row.rule_id, row.body) for row in await session.execute(upsert)]
 
 
 async def find_rule(

@@ -96,6 +96,38 @@ async def test_default_rules_made_again_after_a_delete_get_new_ids(service) -> N
     assert again and not again & first
 
 
+async def test_new_thresholds_move_default_rules_a_user_has_not_changed(service) -> None:
+    tenant = f"t-{uuid4().hex[:8]}"
+    sized = subjects.event(MODE, tenant, "tenant", "sized")
+
+    async def size(revision: int, cpu: float, memory: float) -> None:
+        thresholds = {"cpu_percent": cpu, "memory_percent": memory}
+        body = {"tenant_id": tenant, "revision": revision,
+                "sizing": {"alert_thresholds": thresholds}}  # fmt: skip
+        await publish(service, sized, body, uuid4().hex)
+
+    async def rules_once(check) -> dict:
+        for _ in range(50):
+            listed = await rpc(service, "rules", {"op": "list", "tenant_id": tenant})
+            rules = {r["alert_name"]: r for r in listed["data"]["rules"]}
+            if check(rules):
+                return rules
+            await asyncio.sleep(0.1)
+        raise AssertionError(listed)
+
+    cpu, memory = "default_high_cpu_usage", "default_high_memory_usage"
+    await size(1, 75.0, 80.0)
+    first = await rules_once(lambda rules: len(rules) == 2)
+    changed = await rpc(service, "rules", {"op": "patch", "tenant_id": tenant, "key": memory,
+                                          "body": {"condition": "memory_usage > 95"}})  # fmt: skip
+    assert changed["ok"], changed
+
+    await size(2, 60.0, 70.0)
+    moved = await rules_once(lambda rules: rules[cpu]["condition"] == "cpu_usage > 60")
+    assert moved[cpu]["rule_id"] == first[cpu]["rule_id"] and moved[cpu]["default"]
+    assert moved[memory]["condition"] == "memory_usage > 95" and not moved[memory]["default"]
+
+
 async def test_metric_batch_above_threshold_fires_event_and_webhook(service) -> None:
     tenant = f"t-{uuid4().hex[:8]}"
     receiver = await WebhookReceiver().start()
