@@ -62,16 +62,16 @@ class TenantCommands:
     async def size_and_store(self, command: CreateTenant | UpdateTenant, must_exist: bool) -> None:
         tenant_id, revision = command.tenant_id, command.revision
         async with self.db.session(self.mode) as session:
-            latest = await store.latest_revision(session, tenant_id)
-            if latest is not None and latest.revision >= revision:
+            newest, deleted = await store.revisions(session, tenant_id)
+            if newest >= revision:
                 # A redelivery or a replay: publish the same outcome again (deduplicated).
                 stored = await store.get_revision(session, tenant_id, revision)
                 if stored is not None and stored.sizing is not None:
                     await self.announce(command.spec, revision, stored.sizing)
                 return
-            if revision <= await store.deleted_revision(session, tenant_id):
+            if revision <= deleted:
                 return
-            if must_exist and latest is None:
+            if must_exist and not newest:
                 await self.reject(
                     tenant_id, revision, "TENANT_NOT_FOUND", "the tenant does not exist"
                 )

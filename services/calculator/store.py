@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Column, DateTime, delete, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 SCHEMA = "calculator"
 
@@ -33,14 +33,24 @@ class DeletedTenant(SQLModel, table=True):
     deleted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-async def latest_revision(session: AsyncSession, tenant_id: str) -> TenantRevision | None:
-    result = await session.execute(
-        select(TenantRevision)
-        .where(TenantRevision.tenant_id == tenant_id)  # type: ignore[arg-type]
-        .order_by(TenantRevision.revision.desc())  # type: ignore[attr-defined]
-        .limit(1)
+async def revisions(session: AsyncSession, tenant_id: str) -> tuple[int, int]:
+    """(the tenant's newest stored revision, the revision at which it was last deleted), 0 for
+    none: in one round trip, without reading any spec or sizing."""
+    newest = select(func.max(col(TenantRevision.revision))).where(
+        TenantRevision.tenant_id == tenant_id  # type: ignore[arg-type]
     )
-    return result.scalar_one_or_none()
+    deleted = select(col(DeletedTenant.revision)).where(
+        DeletedTenant.tenant_id == tenant_id  # type: ignore[arg-type]
+    )
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(newest.scalar_subquery(), 0),
+                func.coalesce(deleted.scalar_subquery(), 0),
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 async def get_revision(
