@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, DateTime, func, select, update
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
@@ -69,6 +69,19 @@ async def get_tenant(
     if for_update:
         statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def insert_tenant(
+    session: AsyncSession, tenant_id: str, revision: int, values: dict[str, Any]
+) -> bool:
+    """Insert the tenant unless its id is taken (live or deleted): whether it was inserted."""
+    inserted = await session.execute(
+        insert(TenantRow)
+        .values(tenant_id=tenant_id, revision=revision, **values)
+        .on_conflict_do_nothing(index_elements=["tenant_id"])
+        .returning(col(TenantRow.tenant_id))
+    )
+    return inserted.first() is not None
 
 
 async def set_deployment_status(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway import store
 from services.gateway.commands import send_tenant_command
@@ -89,41 +90,7 @@ async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, 
     spec = TenantSpec.model_validate(body.model_dump())
     now = datetime.now(UTC)
     async with gateway.db.session(mode) as session:
-        row = await store.get_tenant(session, spec.tenant_id, for_update=True)
-        if row is not None and row.is_live:
-            raise Problem(409, "TENANT_EXISTS", f"tenant {spec.tenant_id!r} already exists")
-        # Revisions continue across a delete, so an old revision's messages never match a new tenant.
-        revision = row.revision + 1 if row else 1
-        previous = row.model_copy() if row else None
-        if row is None:
-            row = store.TenantRow(
-                tenant_id=spec.tenant_id,
-                name=spec.name,
-                status="pending",
-                revision=revision,
-                service_requirements={},
-                sla_target={},
-                spec={},
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-        row.name, row.status, row.revision, row.deleted_at, row.last_error = (
-            spec.name,
-            "pending",
-            revision,
-            None,
-            None,
-        )
-        row.sized_revision = row.status_revision = 0
-        row.preset, row.resources = spec.preset, None
-        row.cpu_limit = row.memory_limit = row.storage_limit = row.gpu_type = None
-        row.gpu_limit = None
-        row.spec = spec.model_dump(mode="json")
-        row.requested_spec = row.spec
-        row.service_requirements = spec.service_requirements.model_dump()
-        row.sla_target = spec.sla_target.model_dump(mode="json", exclude_none=True)
-        row.created_at = row.updated_at = now
+        revision, previous = await record_creation(session, spec, now)
         await session.commit()
     command = CreateTenant(tenant_id=spec.tenant_id, revision=revision, spec=spec)
     try:
@@ -147,6 +114,50 @@ async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, 
     if event.name == "tenant.rejected":
         raise rejected(event)
     return TenantDetail.of(row, mode is Mode.demo)
+
+
+async def record_creation(
+    session: AsyncSession, spec: TenantSpec, now: datetime
+) -> tuple[int, store.TenantRow | None]:
+    """Record the tenant as pending at its next revision: (that revision, the row as it was
+    before, or None for a new tenant). A live tenant of that id is a 409."""
+    spec_json = spec.model_dump(mode="json")
+    values: dict[str, Any] = {
+        "name": spec.name,
+        "status": "pending",
+        "deleted_at": None,
+        "last_error": None,
+        "sized_revision": 0,
+        "status_revision": 0,
+        "preset": spec.preset,
+        "resources": None,
+        "cpu_limit": None,
+        "memory_limit": None,
+        "storage_limit": None,
+        "gpu_type": None,
+        "gpu_limit": None,
+        "spec": spec_json,
+        "requested_spec": spec_json,
+        "service_requirements": spec.service_requirements.model_dump(),
+        "sla_target": spec.sla_target.model_dump(mode="json", exclude_none=True),
+        "created_at": now,
+        "updated_at": now,
+    }
+    # Most tenants are new: one INSERT, nothing read.
+    if await store.insert_tenant(session, spec.tenant_id, 1, values):
+        return 1, None
+    row = await store.get_tenant(session, spec.tenant_id, for_update=True)
+    if row is None:  # removed meanwhile by the undo of a failed create
+        session.add(store.TenantRow(tenant_id=spec.tenant_id, revision=1, **values))
+        return 1, None
+    if row.is_live:
+        raise Problem(409, "TENANT_EXISTS", f"tenant {spec.tenant_id!r} already exists")
+    previous = row.model_copy()
+    # Revisions continue across a delete, so an old revision's messages never match a new tenant.
+    row.revision = row.revision + 1
+    for key, value in values.items():
+        setattr(row, key, value)
+    return row.revision, previous
 
 
 async def undo_create(
