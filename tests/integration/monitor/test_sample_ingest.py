@@ -175,6 +175,33 @@ async def test_a_batch_stored_from_its_json_gives_the_rows_python_would(monitor,
                                         ("queue_depth", "queue_depth")]  # fmt: skip
 
 
+@pytest.mark.parametrize("read", [checked_metric_batch, read_metric_batch])
+async def test_a_batch_seen_twice_in_a_round_or_again_later_is_stored_once(read, monitor, settings):
+    """Both ways in (one statement for messages stored from their JSON, a transaction with COPY
+    for the others) count and store a batch id once."""
+    tenant_id, now = tenant(), datetime.now(UTC)
+    first, second = (
+        batch_of(tenant_id, {"cpu_usage": 1.0, "gpu_usage": 2.0}),
+        batch_of(tenant_id, {"cpu_usage": 3.0}),
+    )
+    one, two = (read(b.model_dump_json().encode()) for b in (first, second))
+    assert one is not None and two is not None
+    store = SampleStore(settings.demo_database_url)
+    try:
+        await store.ensure_partitions({partition_of(now)})
+        cutoff = retention_cutoff(now, settings.metrics_retention_days)
+        result = await store.ingest([one, one, two], cutoff)
+        assert (result.batches, result.duplicates, result.rows) == (2, 1, 3)
+        again = await store.ingest([two], cutoff)
+        assert (again.batches, again.duplicates, again.rows) == (0, 1, 0)
+        stored = await (await store.pool()).fetchval(
+            "SELECT count(*) FROM monitor.monitoring_data WHERE tenant_id = $1", tenant_id
+        )
+    finally:
+        await store.close()
+    assert stored == 3
+
+
 async def test_a_message_the_database_refuses_does_not_take_its_batch_with_it(
     monitor, nc, ask, settings
 ):
