@@ -129,7 +129,8 @@ def place_tenant(
 
     Raises WorkloadError when an object cannot be read (a bad quantity, no containers).
     """
-    memo = memo or PlacementMemo()
+    if memo is None:
+        memo = PlacementMemo()
     start, end = state.tenant_span(tenant_id)
     loads = memo.loads(state)
     for earlier in state.pods[start:end]:
