@@ -37,11 +37,9 @@ async def revisions(session: AsyncSession, tenant_id: str) -> tuple[int, int]:
     """(the tenant's newest stored revision, the revision at which it was last deleted), 0 for
     none: in one round trip, without reading any spec or sizing."""
     newest = select(func.max(col(TenantRevision.revision))).where(
-        TenantRevision.tenant_id == tenant_id  # type: ignore[arg-type]
+        col(TenantRevision.tenant_id) == tenant_id
     )
-    deleted = select(col(DeletedTenant.revision)).where(
-        DeletedTenant.tenant_id == tenant_id  # type: ignore[arg-type]
-    )
+    deleted = select(col(DeletedTenant.revision)).where(col(DeletedTenant.tenant_id) == tenant_id)
     row = (
         await session.execute(
             select(
