@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+from shared.ids import unique_hex
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
@@ -15,7 +16,7 @@ _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mess
 
 
 def new_correlation_id() -> str:
-    return uuid.uuid4().hex
+    return unique_hex()
 
 
 class JsonFormatter(logging.Formatter):

@@ -10,10 +10,11 @@ a timer, adds no delay when pushes are few: a lone push is published at once, as
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from shared.ids import unique_hex
 
 MAX_SAMPLES_PER_MESSAGE = 5_000  # keeps a grouped message far below the broker's payload limit
 
@@ -58,7 +59,7 @@ class PushGroups:
         try:
             while lane.waiting:
                 group = next_group(lane)
-                batch_id = f"push:{uuid.uuid4().hex}:{tenant_id}"
+                batch_id = f"push:{unique_hex()}:{tenant_id}"
                 try:
                     await publish(batch_id, [s for w in group for s in w.samples])
                 except Exception as error:  # noqa: BLE001 - every request of the group gets it

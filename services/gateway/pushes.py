@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -40,6 +39,7 @@ from services.gateway.samples import (
     time_problem,
     value_problem,
 )
+from shared.ids import unique_hex
 from shared.modes import Mode
 
 BATCH_PATH = "/api/v1/monitoring/batch"
@@ -174,7 +174,7 @@ async def accept_batch(gateway: Gateway, mode: Mode, body: BatchPush) -> Respons
         raise refuse(problems)
     for tenant_id in by_tenant:
         await TENANTS.require(gateway, mode, tenant_id)
-    request_id = uuid.uuid4().hex
+    request_id = unique_hex()
     batches = {tenant_id: f"push:{request_id}:{tenant_id}" for tenant_id in by_tenant}
     await asyncio.gather(
         *(publish_samples(gateway, mode, t, batches[t], s) for t, s in by_tenant.items())
