@@ -36,8 +36,10 @@ async def post_all(
     concurrency: int,
     headers: dict[str, str],
     expect: int = 202,
+    answers: list[bytes] | None = None,
 ) -> float:
-    """POSTs every (path, body) over `concurrency` connections; the seconds it took."""
+    """POSTs every (path, body) over `concurrency` connections; the seconds it took. The
+    answers' bodies go to `answers` when one is given."""
     url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
     prepared = [request_bytes(f"{host}:{port}", path, body, headers) for path, body in requests]
@@ -51,6 +53,8 @@ async def post_all(
                 status, body = await _read_response(reader)
                 if status != expect:
                     raise LoadError(f"{status}: {body[:300]!r}")
+                if answers is not None:
+                    answers.append(body)
         finally:
             writer.close()
 
