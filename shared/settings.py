@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     metrics_retention_days: int = 30
     metrics_partitions_ahead_days: int = 3
     metrics_batch_size: int = 500
-    metrics_ingest_concurrency: int = Field(default=2, ge=1, le=16)  # batches stored at once
+    metrics_ingest_concurrency: int = Field(default=4, ge=1, le=16)  # batches stored at once
     metrics_max_future_seconds: float = 300.0
     demo_metrics_enabled: bool = True
     demo_metrics_interval_seconds: float = 15.0

@@ -49,7 +49,10 @@ CONNECTION_ERRORS = (OSError, ConnectionError, asyncpg.PostgresConnectionError, 
 
 def sample_stores(settings: Settings) -> dict[Mode, SampleStore]:
     urls = {Mode.prod: settings.database_url, Mode.demo: settings.demo_database_url}
-    return {mode: SampleStore(url) for mode, url in urls.items()}
+    # Beyond the batches stored at once: a connection for queries and one for partitions, so
+    # a dashboard is never queued behind a backlog of samples.
+    connections = settings.metrics_ingest_concurrency + 2
+    return {mode: SampleStore(url, connections) for mode, url in urls.items()}
 
 
 class MetricsIngest:
@@ -263,7 +266,8 @@ def register(runtime: ServiceRuntime, samples: dict[Mode, SampleStore]) -> None:
             durable=f"monitor-{mode}-sample-batches",
             handler=MetricsIngest(runtime, samples[mode], mode).handle,
             max_batch=settings.metrics_batch_size,
-            # While Postgres stores one batch, the next is read: the two use both cores.
+            # While Postgres stores some batches, the next are read: a backlog of large
+            # messages keeps both cores busy to its last batch (2 at once left one idle).
             concurrency=settings.metrics_ingest_concurrency,
         )
         broker.subscriber(subjects.rpc(mode, "monitor", "query"), queue="monitor")(
