@@ -25,7 +25,7 @@ from services.alerts.records import write_outcomes
 from services.alerts.rules import Rule
 from services.alerts.state_machine import RuleState
 from services.alerts.windows import WindowStore
-from shared.contracts.metrics import MetricBatchRecord, SampleRecord
+from shared.contracts.metrics import MetricBatchRecord, MetricPoint, points_of
 from shared.db import Databases
 from shared.modes import Mode
 from shared.settings import Settings
@@ -152,12 +152,15 @@ class Evaluator:
 
     # Evaluation --------------------------------------------------------------------------
     async def on_batches(self, batches: list[MetricBatchRecord]) -> None:
+        await self.on_points([points_of(batch) for batch in batches])
+
+    async def on_points(self, messages: list[tuple[str, list[MetricPoint]]]) -> None:
         """The messages of one consumer round: every sample is kept first, then each tenant's
         rules are judged once, at its newest moment, rather than once per message (a tenant
         pushing from many pods sends many messages a second; a rule reads the windows anyway)."""
-        by_tenant: dict[str, list[SampleRecord]] = defaultdict(list)
-        for batch in batches:
-            by_tenant[batch["tenant_id"]].extend(batch["samples"])
+        by_tenant: dict[str, list[MetricPoint]] = defaultdict(list)
+        for tenant_id, points in messages:
+            by_tenant[tenant_id].extend(points)
         for tenant_id, samples in by_tenant.items():
             rules = self.rules.get(tenant_id)
             if not rules or not samples:
@@ -221,23 +224,21 @@ class Evaluator:
         return datetime.fromtimestamp(now, UTC)
 
 
-def keep_samples(window: WindowStore, samples: list[SampleRecord]) -> tuple[set[str], float]:
+def keep_samples(window: WindowStore, samples: list[MetricPoint]) -> tuple[set[str], float]:
     """Adds samples to a tenant's window; the metrics they were of and the newest moment.
     Several pods' samples of a metric at one moment count as their mean, as the live stream
     shows them (the window keeps one value per moment)."""
-    sums: dict[tuple[str, datetime], list[float]] = {}
-    for sample in samples:
-        key = (sample["name"], sample["timestamp"])
-        running = sums.get(key)
+    sums: dict[tuple[str, float], list[float]] = {}
+    for name, at, value in samples:
+        running = sums.get((name, at))
         if running is None:
-            sums[key] = [sample["value"], 1.0]
+            sums[(name, at)] = [value, 1.0]
         else:
-            running[0] += sample["value"]
+            running[0] += value
             running[1] += 1.0
     newest = 0.0
     names = set()
-    for (name, moment), (total, count) in sums.items():
-        at = moment.timestamp()
+    for (name, at), (total, count) in sums.items():
         window.add(name, at, total / count)
         names.add(name)
         newest = max(newest, at)

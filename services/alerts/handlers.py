@@ -25,7 +25,7 @@ from shared import subjects
 from shared.bus import publish_event
 from shared.consumers import BatchHandler, ReceivedMessage, batch_consumer, durable_subscriber
 from shared.contracts.alerts import AlertTransition
-from shared.contracts.metrics import read_metric_batch
+from shared.contracts.metrics import read_metric_points
 from shared.modes import Mode
 from shared.service import ServiceRuntime
 
@@ -114,13 +114,13 @@ class AlertsService:
     # Messages -------------------------------------------------------------------------------
     async def on_metrics(self, mode: Mode, bodies: list[bytes]) -> None:
         await self.loaded.wait()
-        batches = []
+        messages = []
         for body in bodies:
             try:
-                batches.append(read_metric_batch(body))
+                messages.append(read_metric_points(body))
             except ValidationError:
                 log.warning("malformed metric batch ignored")
-        await self.evaluators[mode].on_batches(batches)
+        await self.evaluators[mode].on_points(messages)
 
     async def on_tenant_event(self, mode: Mode, subject: str, body: dict[str, Any]) -> None:
         await self.loaded.wait()

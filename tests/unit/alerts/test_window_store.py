@@ -1,6 +1,8 @@
 """The per-tenant sample store stays bounded whatever it is fed."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.alerts.condition_parser import parse_condition
 from services.alerts.windows import WindowStore
@@ -74,3 +76,47 @@ def test_a_push_batch_keeps_every_metric_at_its_timestamp():
     store.add_batch(5.0, {"cpu_usage": 65.5, "memory_usage": 78.2})
     assert store.latest("cpu_usage", 5.0) == (5.0, 65.5)
     assert store.latest("memory_usage", 5.0) == (5.0, 78.2)
+
+
+class PlainWindow:
+    """What the store must keep, written the plain way: a sorted list cut at every sample."""
+
+    def __init__(self, retention_s: float, max_samples: int) -> None:
+        self.retention_s, self.max_samples = retention_s, max_samples
+        self.samples: list[tuple[float, float]] = []
+
+    def add(self, timestamp: float, value: float) -> bool:
+        if self.samples and timestamp <= self.samples[-1][0] - self.retention_s:
+            return False
+        kept = dict(self.samples)
+        kept[timestamp] = value
+        self.samples = sorted(kept.items())
+        newest = self.samples[-1][0]
+        self.samples = [s for s in self.samples if s[0] > newest - self.retention_s]
+        self.samples = self.samples[-self.max_samples :]
+        return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 400), st.integers(-5, 5)), min_size=1, max_size=300),
+    st.integers(1, 50),
+    st.integers(1, 40),
+)
+def test_the_store_keeps_what_a_plain_sorted_list_keeps(
+    feed: list[tuple[int, int]], retention: int, max_samples: int
+) -> None:
+    """Late, repeated and dense samples: every answer equals the plain model's, while the
+    store's lists stay within twice the count it keeps (plus the sample being added)."""
+    store = WindowStore(retention_s=float(retention), max_samples_per_metric=max_samples)
+    plain = PlainWindow(float(retention), max_samples)
+    for step, (timestamp, value) in enumerate(feed):
+        assert store.add("cpu", float(timestamp), float(value)) == plain.add(
+            float(timestamp), float(value)
+        ), step
+        assert store.window("cpu", -1.0, 1e9) == plain.samples
+        assert store.sample_count() == len(plain.samples)
+        probe = float(timestamp) - 3
+        expected = [s for s in plain.samples if s[0] <= probe]
+        assert store.latest("cpu", probe) == (expected[-1] if expected else None)
+        assert len(store._times["cpu"]) <= 2 * len(plain.samples) + 1

@@ -12,6 +12,7 @@ from shared.contracts.metrics import (
     MetricBatch,
     checked_metric_batch,
     read_metric_batch,
+    read_metric_points,
     stored_metric_batch,
 )
 
@@ -79,6 +80,26 @@ def test_both_forms_give_the_same_verdict(message):
         for sample in fast["samples"]:
             assert type(sample["value"]) is float
         assert record.get("source", "push") == model.source == fast.get("source", "push")
+
+
+@pytest.mark.parametrize("message", CASES)
+def test_the_points_reader_gives_the_records_verdict_and_values(message):
+    """What the alerts evaluator reads: the same samples, each time as seconds since the epoch."""
+    raw = json.dumps(message).encode()
+    try:
+        record = METRIC_BATCH_RECORD.validate_json(raw)
+    except ValidationError:
+        record = None
+    try:
+        tenant_id, points = read_metric_points(raw)
+    except ValidationError:
+        assert record is None, message
+        return
+    assert record is not None, message
+    assert tenant_id == record["tenant_id"]
+    assert points == [
+        (s["name"], s["timestamp"].timestamp(), s["value"]) for s in record["samples"]
+    ]
 
 
 def test_a_batch_as_the_model_writes_it_is_read():
