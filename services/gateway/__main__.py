@@ -14,6 +14,9 @@ if __name__ == "__main__":
         host=settings.gateway_host,
         port=settings.gateway_port,
         log_config=None,
+        # Requests are logged and counted by our own tracing; uvicorn's access lines are off
+        # anyway (shared.logging), but it would still build each one's arguments.
+        access_log=False,
         ws="websockets",
         # Compressing each message for each client costs more CPU than the loopback and LAN
         # bytes it saves, and it is what slows a fan-out to many clients.

@@ -80,7 +80,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def on_unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error", exc_info=exc)
-        return problem_response(
-            500, "INTERNAL_ERROR", "an unexpected error occurred; see the gateway log"
-        )
+        return unexpected_error_response(exc)
+
+
+def unexpected_error_response(error: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=error)
+    return problem_response(
+        500, "INTERNAL_ERROR", "an unexpected error occurred; see the gateway log"
+    )

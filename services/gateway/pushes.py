@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.auth import Role, authenticate, authorize, bearer_token
 from services.gateway.deps import Gateway, request_mode
-from services.gateway.errors import Problem, problem_response
+from services.gateway.errors import Problem, problem_response, unexpected_error_response
 from services.gateway.samples import (
     BATCH_PUSH,
     SEED_PUSH,
@@ -214,6 +214,8 @@ class PushFastPath:
             response = problem_response(
                 problem.status, problem.code, problem.detail, **problem.extra
             )
+        except Exception as error:  # noqa: BLE001 - answered as every route answers it
+            response = unexpected_error_response(error)
         await response(scope, receive, send)
 
     async def answer(self, tenant_id: str, headers: Headers, receive: Receive) -> Response:
