@@ -39,11 +39,13 @@ from services.gateway.samples import (
     time_problem,
     value_problem,
 )
+from services.gateway.tracing import ROUTE_PATH_KEY
 from shared.ids import unique_hex
 from shared.modes import Mode
 
 BATCH_PATH = "/api/v1/monitoring/batch"
 TENANT_PREFIX, TENANT_SUFFIX = "/api/v1/tenants/", "/monitoring"
+SEED_ROUTE = TENANT_PREFIX + "{tenant_id}" + TENANT_SUFFIX  # as routes/monitoring.py declares it
 MAX_BODY_BYTES = 64 * 2**20
 Body = TypeVar("Body")
 
@@ -208,6 +210,8 @@ class PushFastPath:
         if headers.get("content-type", "application/json").split(";")[0] != "application/json":
             await self.app(scope, receive, send)
             return
+        # The route the request tracing counts it under (FastAPI's router would set `route`).
+        scope[ROUTE_PATH_KEY] = SEED_ROUTE if target else BATCH_PATH
         try:
             response = await self.answer(target, headers, receive)
         except Problem as problem:

@@ -51,8 +51,13 @@ class RequestTracing:
             HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
+# Set by a handler that answers before FastAPI's router: the route it answered as.
+ROUTE_PATH_KEY = "ecp.route_path"
+
+
 def route_of(scope: Scope) -> str:
-    return str(getattr(scope.get("route"), "path", "unmatched"))
+    path = scope.get(ROUTE_PATH_KEY)
+    return path if path is not None else str(getattr(scope.get("route"), "path", "unmatched"))
 
 
 def debug_info(scope: Scope, headers: Headers, request_id: str, started: float) -> str:

@@ -1,5 +1,6 @@
-"""The push fast path answers in front of FastAPI's own layers: its errors, unexpected ones too,
-must still come as the app's problem documents, with the request's id."""
+"""The push fast path answers in front of FastAPI's own layers and router: its errors, unexpected
+ones too, must still come as the app's problem documents, with the request's id, and its
+requests be counted under their routes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from services.gateway import pushes
 from services.gateway.app import create_app
@@ -46,3 +48,23 @@ async def test_an_unexpected_error_is_the_apps_500_problem(
     assert reply.json()["code"] == "INTERNAL_ERROR"
     assert "a bug" not in reply.text
     assert reply.headers["x-request-id"] == "req-7"
+
+
+def answered(route: str, status: str) -> float:
+    labels = {"method": "POST", "route": route, "status": status}
+    return REGISTRY.get_sample_value("ecp_http_requests_total", labels) or 0.0
+
+
+@pytest.mark.parametrize(
+    ("path", "route"),
+    [
+        (PUSH, "/api/v1/tenants/{tenant_id}/monitoring"),
+        ("/api/v1/monitoring/batch", "/api/v1/monitoring/batch"),
+    ],
+)
+async def test_pushes_are_counted_under_their_routes(
+    client: httpx.AsyncClient, path: str, route: str
+) -> None:
+    before = answered(route, "400")
+    await client.post(path, content=b"{not json", headers=HEADERS)
+    assert answered(route, "400") == before + 1
