@@ -111,8 +111,9 @@ def create_process_app() -> FastAPI:
 
 class GatewayApi(FastAPI):
     """FastAPI, with request tracing and the push fast path in front of FastAPI's own layers
-    (server errors, telemetry, body limit: a tenth of a seed push's cost in the gateway). The
-    push path answers its own errors, unexpected ones included, as the app's handlers do."""
+    (server errors, telemetry, body limit: some 4 µs of every push). The push path answers its
+    own errors, unexpected ones included, as the app's handlers do; tracing, now outermost,
+    also stamps its request id on the 500s those layers send."""
 
     def build_middleware_stack(self) -> ASGIApp:
         return RequestTracing(PushFastPath(super().build_middleware_stack(), self.state.gateway))
