@@ -22,7 +22,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared services ecp_client
+	$(BIN)/mypy shared services ecp_client bench
 	$(BIN)/lint-imports
 
 test: lint

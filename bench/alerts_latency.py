@@ -85,7 +85,7 @@ async def measure(
     loader = asyncio.create_task(background(js, stop, sent)) if load else None
     started = time.perf_counter()
     await asyncio.sleep(1.0 if load else 0)
-    latencies = []
+    latencies: list[float] = []
     for _ in range(PROBES):
         count = len(receiver.delivered)
         t0 = time.perf_counter()

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import nats
+from nats.aio.msg import Msg
 
 from bench._harness import print_table, running_system
 from services.calculator.catalogue import default_catalogue_path, load_catalogue
@@ -35,7 +36,7 @@ async def rate_of(nats_url: str, subject: str, body: bytes, answer: bool) -> flo
     nc = await nats.connect(nats_url)
     if answer:
 
-        async def echo(msg: nats.aio.msg.Msg) -> None:
+        async def echo(msg: Msg) -> None:
             await msg.respond(msg.data)
 
         await nc.subscribe(subject, cb=echo)
