@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # A tenant command stored but not answered after this long is sent again (same dedupe id).
     reconcile_after_seconds: float = 10.0
     reconcile_interval_seconds: float = 15.0
+    # Pushes of a tenant that arrive while its last message is in flight wait this much longer
+    # for more to join them (a lone push never waits): every metrics message costs the broker
+    # and each of its readers about the same whatever its size.
+    push_linger_ms: float = Field(default=5.0, ge=0, le=100)
 
     # Every service.
     service_name: str = "ecp"

@@ -21,6 +21,7 @@ from services.gateway.deps import Gateway
 from services.gateway.errors import install_error_handlers
 from services.gateway.events import BusEvent, EventHub
 from services.gateway.projection import DEPLOYMENT_STATUS, PROJECTED_EVENTS, apply_event
+from services.gateway.push_groups import PushGroups
 from services.gateway.pushes import PushFastPath
 from services.gateway.reconcile import Reconciler
 from services.gateway.tracing import RequestTracing
@@ -122,7 +123,9 @@ class GatewayApi(FastAPI):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     runtime = ServiceRuntime("gateway", Path(__file__).parent / "migrations", settings)
-    gateway = Gateway(runtime=runtime, hub=EventHub())
+    gateway = Gateway(
+        runtime=runtime, hub=EventHub(), pushes=PushGroups(settings.push_linger_ms / 1000)
+    )
     register_event_handlers(gateway)
     reconciler = Reconciler(gateway)
     runtime.on_start.append(reconciler.start)

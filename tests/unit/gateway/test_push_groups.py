@@ -82,3 +82,27 @@ async def test_a_failed_publish_fails_its_group_and_the_next_group_still_goes():
         await first
     assert (await second) == broker.published[0][0]
     assert broker.published[0][1] == samples(2)
+
+
+async def test_a_lone_push_never_waits_for_the_linger():
+    groups, broker = PushGroups(linger_s=60.0), Broker()
+    broker.release.set()
+    batch_id = await asyncio.wait_for(groups.push("k", "acme", samples(1), broker.publish), 1.0)
+    assert broker.published == [(batch_id, samples(1))]
+
+
+async def test_after_a_burst_the_next_pushes_linger_and_travel_together():
+    """A push that arrived while a message was in flight waits the linger; one arriving during
+    the linger joins it (without the linger, each would be a message of its own)."""
+    groups, broker = PushGroups(linger_s=0.2), Broker()
+    first = asyncio.create_task(groups.push("k", "acme", samples(1), broker.publish))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(groups.push("k", "acme", samples(2), broker.publish))
+    await asyncio.sleep(0)
+    broker.release.set()
+    await first
+    assert not second.done()  # lingering
+    third = asyncio.create_task(groups.push("k", "acme", samples(3), broker.publish))
+    assert await second == await third
+    assert [s for _, s in broker.published] == [samples(1), samples(2, 3)]
+    assert groups.lanes == {}
