@@ -155,17 +155,34 @@ async def wait_stored(
     return done
 
 
-async def run_posts(
-    base_url: str, bodies: list[tuple[str, bytes]], concurrency: int, answers: list[bytes]
-) -> float:
-    """Sends every (path, body) with `concurrency` keep-alive connections; seconds taken."""
-    return await post_all(
-        base_url,
-        bodies,
-        concurrency,
-        {**DEMO, "Content-Type": "application/json"},
-        answers=answers,
-    )
+async def post_and_store(
+    base_url: str,
+    pg_url: str,
+    tenants: list[str],
+    bodies: list[tuple[str, bytes]],
+    concurrency: int,
+    samples: int,
+) -> tuple[float, float]:
+    """Sends every (path, body) over `concurrency` keep-alive connections, then waits until
+    the monitor has stored what they carry (`samples` in all): the seconds the sending took,
+    and the seconds until the last message was stored."""
+    conn = await asyncpg.connect(pg_url)
+    try:
+        before, answers = await count_samples(conn, tenants), list[bytes]()
+        batches_before = await count_batches(conn)
+        started = time.perf_counter()
+        sending = await post_all(
+            base_url,
+            bodies,
+            concurrency,
+            {**DEMO, "Content-Type": "application/json"},
+            answers=answers,
+        )
+        messages = len(published_messages(answers))
+        done = await wait_stored(conn, tenants, before + samples, batches_before + messages)
+    finally:
+        await conn.close()
+    return sending, done - started
 
 
 async def seed_form(base_url: str, pg_url: str, tenants: list[str]) -> tuple[float, float]:
@@ -174,18 +191,11 @@ async def seed_form(base_url: str, pg_url: str, tenants: list[str]) -> tuple[flo
          json.dumps({"timestamp": datetime.utcnow().isoformat(), "metrics": SEED_METRICS}).encode())
         for i in range(SEED_REQUESTS)
     ]  # fmt: skip
-    conn = await asyncpg.connect(pg_url)
-    try:
-        before, answers = await count_samples(conn, tenants), list[bytes]()
-        batches_before = await count_batches(conn)
-        started = time.perf_counter()
-        sending = await run_posts(base_url, bodies, SEED_CONCURRENCY, answers)
-        total = SEED_REQUESTS * len(SEED_METRICS)
-        messages = len(published_messages(answers))
-        done = await wait_stored(conn, tenants, before + total, batches_before + messages)
-    finally:
-        await conn.close()
-    return SEED_REQUESTS / sending, total / (done - started)
+    total = SEED_REQUESTS * len(SEED_METRICS)
+    sending, storing = await post_and_store(
+        base_url, pg_url, tenants, bodies, SEED_CONCURRENCY, total
+    )
+    return SEED_REQUESTS / sending, total / storing
 
 
 async def batch_form(base_url: str, pg_url: str, tenants: list[str]) -> tuple[float, float]:
@@ -201,18 +211,11 @@ async def batch_form(base_url: str, pg_url: str, tenants: list[str]) -> tuple[fl
         ).encode()  # fmt: skip
 
     bodies = [("/api/v1/monitoring/batch", body()) for _ in range(BATCH_REQUESTS)]
-    conn = await asyncpg.connect(pg_url)
-    try:
-        before, answers = await count_samples(conn, tenants), list[bytes]()
-        batches_before = await count_batches(conn)
-        started = time.perf_counter()
-        sending = await run_posts(base_url, bodies, BATCH_CONCURRENCY, answers)
-        total = BATCH_REQUESTS * BATCH_SAMPLES
-        messages = len(published_messages(answers))
-        done = await wait_stored(conn, tenants, before + total, batches_before + messages)
-    finally:
-        await conn.close()
-    return total / sending, total / (done - started)
+    total = BATCH_REQUESTS * BATCH_SAMPLES
+    sending, storing = await post_and_store(
+        base_url, pg_url, tenants, bodies, BATCH_CONCURRENCY, total
+    )
+    return total / sending, total / storing
 
 
 def main() -> None:
