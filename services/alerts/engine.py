@@ -25,7 +25,7 @@ from services.alerts.records import write_outcomes
 from services.alerts.rules import Rule
 from services.alerts.state_machine import RuleState
 from services.alerts.windows import WindowStore
-from shared.contracts.metrics import MetricBatchRecord, MetricPoint, points_of
+from shared.contracts.metrics import MetricPoint
 from shared.db import Databases
 from shared.modes import Mode
 from shared.settings import Settings
@@ -151,9 +151,6 @@ class Evaluator:
         return self.settings.alert_stale_after_seconds
 
     # Evaluation --------------------------------------------------------------------------
-    async def on_batches(self, batches: list[MetricBatchRecord]) -> None:
-        await self.on_points([points_of(batch) for batch in batches])
-
     async def on_points(self, messages: list[tuple[str, list[MetricPoint]]]) -> None:
         """The messages of one consumer round: every sample is kept first, then each tenant's
         rules are judged once, at its newest moment, rather than once per message (a tenant

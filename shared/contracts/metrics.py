@@ -109,12 +109,20 @@ def _decoded(raw: bytes) -> _WireBatch | None:
         return None
 
 
-def _record(wire: _WireBatch | None, raw: bytes) -> MetricBatchRecord:
+def _fast_moments(wire: _WireBatch | None) -> dict[str, datetime] | None:
+    """The message's timestamps read, when msgspec's reading of it can stand; None leaves the
+    message to pydantic (which gives the verdict)."""
     if wire is None or not names_valid(s.name for s in wire.samples):
-        return METRIC_BATCH_RECORD.validate_json(raw)
+        return None
     try:
-        moments = moments_of(s.timestamp for s in wire.samples)
+        return moments_of(s.timestamp for s in wire.samples)
     except ValidationError:
+        return None
+
+
+def _record(wire: _WireBatch | None, raw: bytes) -> MetricBatchRecord:
+    moments = _fast_moments(wire)
+    if wire is None or moments is None:
         return METRIC_BATCH_RECORD.validate_json(raw)
     samples: list[SampleRecord] = [
         {"name": s.name, "value": s.value, "timestamp": moments[s.timestamp], "labels": s.labels}
@@ -137,15 +145,11 @@ def read_metric_points(raw: bytes) -> tuple[str, list[MetricPoint]]:
     gives (raises pydantic's `ValidationError`), without a record per sample or a time
     conversion per sample: a message's samples share a few timestamps."""
     wire = _decoded(raw)
-    if wire is not None and names_valid(s.name for s in wire.samples):
-        try:
-            moments = moments_of(s.timestamp for s in wire.samples)
-        except ValidationError:
-            moments = None
-        if moments is not None:
-            at = {stamp: moment.timestamp() for stamp, moment in moments.items()}
-            return wire.tenant_id, [(s.name, at[s.timestamp], s.value) for s in wire.samples]
-    return points_of(METRIC_BATCH_RECORD.validate_json(raw))
+    moments = _fast_moments(wire)
+    if wire is None or moments is None:
+        return points_of(METRIC_BATCH_RECORD.validate_json(raw))
+    at = {stamp: moment.timestamp() for stamp, moment in moments.items()}
+    return wire.tenant_id, [(s.name, at[s.timestamp], s.value) for s in wire.samples]
 
 
 def points_of(batch: MetricBatchRecord) -> tuple[str, list[MetricPoint]]:

@@ -22,7 +22,7 @@ from services.alerts.engine import Evaluator
 from services.alerts.handlers import answering
 from services.alerts.rule_api import rule_of
 from shared.contracts.alerts import AlertTransition
-from shared.contracts.metrics import MetricBatch, Sample
+from shared.contracts.metrics import MetricBatch, Sample, points_of
 from shared.db import Databases
 from shared.modes import Mode
 from shared.settings import Settings
@@ -126,7 +126,7 @@ class World:
             batch_id=uuid4().hex,
             samples=[Sample(name=n, value=v, timestamp=at) for n, v in metrics.items()],
         )
-        await self.evaluator.on_batches([batch.model_dump()])
+        await self.evaluator.on_points([points_of(batch.model_dump())])
 
     async def status(self, rule: dict[str, Any]) -> str:
         reply = await self.api.rules(

@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 
 from services.alerts.payloads import ZERO_TIME
-from shared.contracts.metrics import MetricBatch, Sample
+from shared.contracts.metrics import MetricBatch, Sample, points_of
 from tests.integration.alerts.conftest import World
 from tests.integration.alerts.receivers import WebhookReceiver
 
@@ -88,7 +88,7 @@ async def test_a_batch_waiting_on_a_deletion_does_not_bring_the_rule_back(
         samples=[Sample(name="cpu_usage", value=95.0, timestamp=ahead)],
     )
     await asyncio.gather(
-        change(world, rule, "delete"), world.evaluator.on_batches([batch.model_dump()])
+        change(world, rule, "delete"), world.evaluator.on_points([points_of(batch.model_dump())])
     )
     assert await world.delivery.deliver_due(world.mode) == 1
     assert [json.loads(r.body)["status"] for r in receiver.delivered] == ["firing", "resolved"]

@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 
 from services.alerts.payloads import verify
-from shared.contracts.metrics import MetricBatch, Sample
+from shared.contracts.metrics import MetricBatch, Sample, points_of
 from tests.integration.alerts.conftest import World
 from tests.integration.alerts.receivers import WebhookReceiver
 
@@ -242,7 +242,7 @@ async def test_pods_sampled_at_one_moment_are_judged_by_their_mean(world: World)
     pods = [Sample(name="cpu_usage", value=v, timestamp=at, labels={"pod": f"p-{v}"})
             for v in (60.0, 95.0)]  # fmt: skip
     batch = MetricBatch(tenant_id=world.tenant, batch_id=uuid4().hex, samples=pods)
-    await world.evaluator.on_batches([batch.model_dump()])
+    await world.evaluator.on_points([points_of(batch.model_dump())])
     assert await world.status(rule) == "inactive"  # mean 77.5, though the last pod is at 95
 
     world.clock.advance(1)  # another pod's samples of the same moment arrive a second later
@@ -250,7 +250,7 @@ async def test_pods_sampled_at_one_moment_are_judged_by_their_mean(world: World)
     hot = [Sample(name="cpu_usage", value=v, timestamp=at, labels={"pod": f"p-{v}"})
            for v in (60.0, 99.0, 90.0)]  # fmt: skip
     batch = MetricBatch(tenant_id=world.tenant, batch_id=uuid4().hex, samples=hot)
-    await world.evaluator.on_batches([batch.model_dump()])
+    await world.evaluator.on_points([points_of(batch.model_dump())])
     assert await world.status(rule) == "firing"  # mean 83 replaces the moment's value
 
 
@@ -269,7 +269,7 @@ async def test_a_round_of_messages_is_judged_once_at_its_newest_moment(world: Wo
         for i, v in enumerate((95.0, 50.0))
     ]
     world.clock.advance(1)
-    await world.evaluator.on_batches(messages)
+    await world.evaluator.on_points([points_of(m) for m in messages])
     assert await world.status(latest) == "inactive"
     assert await world.status(peak) == "firing"
     assert [h["alert_name"] for h in await world.history()] == ["cpu_peak"]
