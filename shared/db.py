@@ -56,9 +56,17 @@ class Databases:
     """The prod and the demo database. A session is always of one mode, so a demo message can
     only ever write to the demo database."""
 
-    def __init__(self, settings: Settings, pool_size: int = 5) -> None:
+    def __init__(self, settings: Settings, pool_size: int | None = None) -> None:
+        kept = pool_size or settings.db_pool_size
         self.engines: dict[Mode, AsyncEngine] = {
-            mode: create_async_engine(asyncpg_url(url), pool_size=pool_size, max_overflow=pool_size)
+            mode: create_async_engine(
+                asyncpg_url(url),
+                pool_size=kept,
+                max_overflow=max(1, kept // 2),
+                # The connection returned last is used next: a few stay busy with warm
+                # statement caches, and the rest wait for a burst.
+                pool_use_lifo=True,
+            )
             for mode, url in database_urls(settings).items()
         }
         for engine in self.engines.values():

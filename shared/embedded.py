@@ -197,7 +197,7 @@ class PostgresServer:
         require_free_port(self.port, "PostgreSQL", "ECP_EMBEDDED_POSTGRES_PORT")
         if _running_as_root():
             _open_path_for(postgres_bin())
-        options = f"-p {self.port} -h 127.0.0.1 -k {self.data_dir} -c max_connections=300"
+        options = f"-p {self.port} -h 127.0.0.1 -k {self.data_dir} -c max_connections=500"
         done = self._run(
             [
                 "pg_ctl",

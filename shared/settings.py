@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     metrics_port: int = 0  # 0: no separate /metrics listener
     log_level: str = "INFO"
     log_json: bool = True
+    # Connections each service keeps per database, and half as many more for a peak; those are
+    # closed once returned. A burst above the kept ones costs a new backend each time (a fork,
+    # authentication, type introspection: several ms of CPU on both sides).
+    db_pool_size: int = Field(default=20, ge=1, le=200)
 
     # Delivery rules.
     max_deliver: int = Field(default=5, ge=2)

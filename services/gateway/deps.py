@@ -37,16 +37,23 @@ class Gateway:
         return self.runtime.settings
 
 
-def get_gateway(request: Request) -> Gateway:
+# Dependencies are `async def`: FastAPI runs a plain `def` one in its thread pool, two thread
+# hand-offs for every request that uses it.
+async def get_gateway(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
 
-def request_mode(x_demo_mode: Annotated[str | None, Header()] = None) -> Mode:
+def header_mode(x_demo_mode: str | None) -> Mode:
+    """The mode an `X-Demo-Mode` header asks for; a value that is not one is a 400."""
     try:
         return mode_from_header(x_demo_mode)
     except InvalidModeError as error:
         raise Problem(400, "INVALID_MODE", str(error)) from error
+
+
+async def request_mode(x_demo_mode: Annotated[str | None, Header()] = None) -> Mode:
+    return header_mode(x_demo_mode)
 
 
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.auth import Role, authenticate, authorize, bearer_token
-from services.gateway.deps import Gateway, request_mode
+from services.gateway.deps import Gateway, header_mode
 from services.gateway.errors import Problem, problem_response, unexpected_error_response
 from services.gateway.samples import (
     BATCH_PUSH,
@@ -52,7 +52,7 @@ Body = TypeVar("Body")
 
 async def pusher(gateway: Gateway, x_demo_mode: str | None, authorization: str | None) -> Mode:
     """The mode, after checking the caller may push in it (an operator's rights)."""
-    mode = request_mode(x_demo_mode)
+    mode = header_mode(x_demo_mode)
     principal = await authenticate(
         gateway.db, bearer_token(authorization), mode, enabled=gateway.settings.auth_enabled
     )

@@ -1,5 +1,6 @@
 """The connection pool against a real PostgreSQL: a connection the server closed is replaced
-before use, so the query after a database restart does not fail."""
+before use, so the query after a database restart does not fail; a burst of sessions within the
+pool's size leaves its connections for the next burst."""
 
 from __future__ import annotations
 
@@ -54,5 +55,26 @@ async def test_connections_the_server_closed_are_replaced_before_use(
         await asyncio.sleep(0.05)  # the event loop reads the servers' goodbyes
         again = await asyncio.gather(backend_pid(), backend_pid())
         assert not set(again) & set(first)
+    finally:
+        await db.dispose()
+
+
+async def test_a_burst_within_the_pool_size_keeps_its_connections_for_the_next(
+    settings: Settings,
+) -> None:
+    db = Databases(settings.model_copy(update={"db_pool_size": 12}))
+    try:
+        barrier = asyncio.Barrier(12)
+
+        async def backend_pid() -> int:
+            async with db.session(Mode.prod) as session:
+                pid = int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+                await barrier.wait()  # all twelve hold a connection at once
+                return pid
+
+        first = await asyncio.gather(*(backend_pid() for _ in range(12)))
+        again = await asyncio.gather(*(backend_pid() for _ in range(12)))
+        assert len(set(first)) == 12
+        assert set(again) == set(first)  # no connection was closed and opened again
     finally:
         await db.dispose()
