@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -42,6 +43,10 @@ def database_urls(settings: Settings) -> dict[Mode, str]:
     return urls
 
 
+def _json_text(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
 def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
     """A pooled connection the server has closed (a restart, a terminated backend) is replaced
     before use, so a database restart costs no failed request. asyncpg notices the closed socket
@@ -66,6 +71,10 @@ class Databases:
                 # The connection returned last is used next: a few stay busy with warm
                 # statement caches, and the rest wait for a burst.
                 pool_use_lifo=True,
+                # JSON columns in and out: msgspec is several times faster than `json`, and a
+                # deployment reads and writes a few tens of KB of them.
+                json_serializer=_json_text,
+                json_deserializer=msgspec.json.decode,
             )
             for mode, url in database_urls(settings).items()
         }
