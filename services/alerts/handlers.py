@@ -30,6 +30,7 @@ from shared.modes import Mode
 from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
+TENANT_EVENTS = ("tenant.sized", "tenant.deleted")  # what on_tenant_event acts on
 # Different tenants' messages are handled side by side; one tenant's stay in order.
 TENANTS_AT_ONCE = 8
 RPC_QUERIES = ("rules", "silences", "history", "notifications", "export")
@@ -201,10 +202,11 @@ def register(service: AlertsService) -> None:
             handler=metrics_handler(service, mode),
             max_batch=METRICS_BATCH,
         )
-        # One consumer for every tenant event, so a delete and a later re-sizing stay in order.
+        # One consumer for both tenant events it acts on, so a delete and a later re-sizing
+        # stay in order; the others (a tenant's `accepted`, say) are not delivered at all.
         durable_subscriber(
             runtime,
-            subject=subjects.event(mode, subjects.ANY, "tenant", "*"),
+            subject=[subjects.event(mode, subjects.ANY, *n.split(".")) for n in TENANT_EVENTS],
             stream=subjects.stream_name(mode, "evt"),
             durable=f"alerts-{mode}-tenant-events",
             concurrency=TENANTS_AT_ONCE,

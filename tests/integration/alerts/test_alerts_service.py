@@ -194,3 +194,30 @@ async def test_deleting_a_tenant_resolves_its_firing_alert(service) -> None:
     finally:
         await events.unsubscribe()
         await receiver.stop()
+
+
+async def test_only_the_tenant_events_it_acts_on_are_delivered(service) -> None:
+    """A tenant's `accepted` (and any other tenant event) never reaches the alerts service."""
+    tenant = f"t-{uuid4().hex[:8]}"
+    js = service.jetstream()
+    stream, durable = subjects.stream_name(MODE, "evt"), f"alerts-{MODE}-tenant-events"
+    before = (await js.consumer_info(stream, durable)).delivered.consumer_seq
+    accepted = {"tenant_id": tenant, "revision": 1, "spec": {"tenant_id": tenant}}
+    await publish(
+        service, subjects.event(MODE, tenant, "tenant", "accepted"), accepted, uuid4().hex
+    )
+    sized = {
+        "tenant_id": tenant,
+        "revision": 1,
+        "sizing": {"alert_thresholds": {"cpu_percent": 75.0}},
+    }
+    await publish(service, subjects.event(MODE, tenant, "tenant", "sized"), sized, uuid4().hex)
+    for _ in range(50):
+        listed = await rpc(service, "rules", {"op": "list", "tenant_id": tenant})
+        if listed["data"]["total_count"]:
+            break
+        await asyncio.sleep(0.1)
+    assert listed["data"]["total_count"]  # the sizing was handled
+    info = await js.consumer_info(stream, durable)
+    assert info.delivered.consumer_seq - before == 1
+    assert info.num_pending == 0
