@@ -69,6 +69,9 @@ class Deployer:
         deployment_id = auto_deployment_id(tenant_id, revision, event.content_hash)
         async with self._tenant(tenant_id):
             async with self.db.session(self.mode) as session:
+                # A new tenant's row is written at commit with its final values: one INSERT, not
+                # an INSERT at the next statement and an UPDATE when the deployment is recorded.
+                session.sync_session.autoflush = False
                 tenant = await store.tenant(session, tenant_id, for_update=True)
                 if revision <= tenant.deleted_revision:
                     return
