@@ -110,7 +110,13 @@ class TenantCommands:
             tenant_id,
             "tenant.sized",
             TenantSized.model_validate(
-                {"tenant_id": tenant_id, "revision": revision, "sizing": sizing}
+                {
+                    "tenant_id": tenant_id,
+                    "revision": revision,
+                    "sizing": sizing,
+                    "name": spec.name,
+                    "auto_deploy": spec.auto_deploy,
+                }
             ),
             msg_id=f"tenant.sized:{tenant_id}:{revision}",
         )

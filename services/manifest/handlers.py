@@ -1,9 +1,9 @@
 """Tenant events in, rendered manifests out: one row per revision, never an older over a newer.
 
-One durable consumer per mode reads `tenant.accepted`, `tenant.sized` and `tenant.deleted` of
-every tenant in stream order: the calculator publishes `accepted` (which carries the tenant's
-name and auto-deploy setting) before `sized` (which carries the sizing), so the name is stored
-before the sizing that needs it arrives.
+One durable consumer per mode reads `tenant.sized` and `tenant.deleted` of every tenant in
+stream order. `tenant.sized` carries the sizing and, from the calculator, the tenant's name and
+auto-deploy setting. One from a calculator older than those fields is rendered with the name
+an older version of this service stored from `tenant.accepted`, else with the tenant's id.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from faststream.nats import NatsBroker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.manifest import queries, store
 from services.manifest.naming import HASH_ANNOTATION
@@ -23,12 +24,13 @@ from shared.bus import publish_event
 from shared.consumers import ReceivedMessage, durable_subscriber
 from shared.contracts.manifests import ManifestRendered
 from shared.contracts.sizing import TenantSized
-from shared.contracts.tenants import TenantAccepted, TenantDeleted
+from shared.contracts.tenants import TenantDeleted
 from shared.db import Databases
 from shared.modes import Mode
 from shared.service import ServiceRuntime
 
 log = logging.getLogger(__name__)
+TENANT_EVENTS = ("tenant.sized", "tenant.deleted")  # in stream order, on one consumer
 # Different tenants' messages are handled side by side; one tenant's stay in order.
 TENANTS_AT_ONCE = 8
 
@@ -58,10 +60,6 @@ def in_apply_order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def manifest_hash(objects: list[dict[str, Any]]) -> str:
     """The hash `render` put in every object's annotation (over the objects as rendered)."""
     return str(objects[0]["metadata"]["annotations"][HASH_ANNOTATION])
-
-
-class SpecNotSeenError(RuntimeError):
-    """`tenant.sized` came before any `tenant.accepted` of the tenant: retried (back-off)."""
 
 
 def manifest_row(
@@ -106,19 +104,10 @@ class TenantEvents:
 
     async def handle(self, body: dict[str, Any], msg: ReceivedMessage) -> None:
         name = subjects.event_name_of(msg.subject)
-        if name == "tenant.accepted":
-            await self.remember(TenantAccepted.model_validate(body))
-        elif name == "tenant.sized":
+        if name == "tenant.sized":
             await self.render_and_store(TenantSized.model_validate(body))
         elif name == "tenant.deleted":
             await self.delete(TenantDeleted.model_validate(body))
-
-    async def remember(self, event: TenantAccepted) -> None:
-        async with self.db.session(self.mode) as session:
-            await store.remember_spec(
-                session, event.tenant_id, event.revision, event.spec.name, event.spec.auto_deploy
-            )
-            await session.commit()
 
     async def render_and_store(self, event: TenantSized) -> None:
         tenant_id, revision = event.tenant_id, event.revision
@@ -132,17 +121,15 @@ class TenantEvents:
                 else None
             )
             if row is None:
-                spec = await store.spec_for(session, tenant_id, revision)
-                if spec is None:
-                    raise SpecNotSeenError(f"no tenant.accepted seen for {tenant_id} r{revision}")
+                name, auto_deploy = await self.name_and_auto_deploy(session, event)
                 source = TenantManifestInput(
                     tenant_id=tenant_id,
-                    name=spec.name,
+                    name=name,
                     preset=event.sizing.preset,
                     revision=revision,
                     sizing=event.sizing,
                 )
-                row = manifest_row(source, spec.auto_deploy, datetime.now(UTC))
+                row = manifest_row(source, auto_deploy, datetime.now(UTC))
                 await store.save_manifest(session, row)
                 await session.commit()
         if revision < newest:
@@ -162,6 +149,21 @@ class TenantEvents:
             msg_id=f"manifest.rendered:{tenant_id}:{revision}",
         )
 
+    @staticmethod
+    async def name_and_auto_deploy(
+        session: AsyncSession, event: TenantSized
+    ) -> tuple[str, bool | None]:
+        if event.name is not None:
+            return event.name, event.auto_deploy
+        seen = await store.spec_for(session, event.tenant_id, event.revision)
+        if seen is not None:
+            return seen.name, seen.auto_deploy
+        log.warning(
+            "tenant.sized without a name and none stored: rendered with the tenant's id",
+            extra={"tenant_id": event.tenant_id, "revision": event.revision},
+        )
+        return event.tenant_id, None
+
     async def delete(self, event: TenantDeleted) -> None:
         async with self.db.session(self.mode) as session:
             await store.mark_deleted(session, event.tenant_id, event.revision, datetime.now(UTC))
@@ -174,7 +176,7 @@ def register(runtime: ServiceRuntime) -> None:
         events = TenantEvents(broker, db, mode)
         durable_subscriber(
             runtime,
-            subject=subjects.event(mode, subjects.ANY, "tenant", ">"),
+            subject=[subjects.event(mode, subjects.ANY, *n.split(".")) for n in TENANT_EVENTS],
             stream=subjects.stream_name(mode, "evt"),
             durable=f"manifest-{mode}-tenant",
             concurrency=TENANTS_AT_ONCE,

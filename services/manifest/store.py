@@ -14,7 +14,8 @@ SCHEMA = "manifest"
 
 
 class TenantSpecSeen(SQLModel, table=True):
-    """What the renderer needs from `tenant.accepted` and `tenant.sized` does not carry."""
+    """The name and auto-deploy setting that versions before `tenant.sized` carried them stored
+    from `tenant.accepted`: read only for a `tenant.sized` without them. Nothing writes it now."""
 
     __tablename__ = "tenant_specs"
     __table_args__ = {"schema": SCHEMA}
@@ -55,16 +56,6 @@ class DeletedTenant(SQLModel, table=True):
     tenant_id: str = Field(primary_key=True, max_length=63)
     revision: int
     deleted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
-async def remember_spec(
-    session: AsyncSession, tenant_id: str, revision: int, name: str, auto_deploy: bool | None
-) -> None:
-    await session.execute(
-        insert(TenantSpecSeen)
-        .values(tenant_id=tenant_id, revision=revision, name=name, auto_deploy=auto_deploy)
-        .on_conflict_do_nothing()
-    )
 
 
 async def spec_for(session: AsyncSession, tenant_id: str, revision: int) -> TenantSpecSeen | None:

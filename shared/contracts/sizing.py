@@ -158,6 +158,11 @@ class SizingResult(Frozen):
 
 class TenantSized(TenantMessage):
     sizing: SizingResult
+    # What the manifest needs of the spec, so it reads nothing but this event: the tenant's
+    # name and auto-deploy setting (None: the mode's default). A calculator older than these
+    # fields sent neither (name None).
+    name: str | None = None
+    auto_deploy: bool | None = None
 
 
 class EstimateRequest(BaseModel):

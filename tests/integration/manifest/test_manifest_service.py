@@ -75,13 +75,25 @@ async def publish(nc: Client, tid: str, event: str, message: Any, msg_id: str) -
 
 
 async def publish_sized(
-    nc: Client, tenant: TenantSpec, revision: int, msg_id: str | None = None
+    nc: Client,
+    tenant: TenantSpec,
+    revision: int,
+    msg_id: str | None = None,
+    *,
+    with_name: bool = True,
 ) -> None:
-    """What the calculator emits for one revision: accepted (with the name), then sized."""
+    """What the calculator emits for one revision: accepted, then sized (with the name, unless
+    `with_name` is False: a calculator older than that field)."""
     tid = tenant.tenant_id
     sizing = size(SizingRequest(service_requirements=tenant.service_requirements), CATALOGUE)
     accepted = TenantAccepted(tenant_id=tid, revision=revision, spec=tenant)
-    sized = TenantSized(tenant_id=tid, revision=revision, sizing=sizing)
+    sized = TenantSized(
+        tenant_id=tid,
+        revision=revision,
+        sizing=sizing,
+        name=tenant.name if with_name else None,
+        auto_deploy=tenant.auto_deploy if with_name else None,
+    )
     suffix = msg_id or f"{tid}:{revision}"
     await publish(nc, tid, "tenant.accepted", accepted, f"tenant.accepted:{suffix}")
     await publish(nc, tid, "tenant.sized", sized, f"tenant.sized:{suffix}")
@@ -125,7 +137,7 @@ async def test_a_sized_tenant_is_rendered_stored_and_announced_in_apply_order(
     annotations = {obj["metadata"]["annotations"][HASH_ANNOTATION] for obj in event["objects"]}
     assert annotations == {event["content_hash"]}
     config = next(obj for obj in event["objects"] if obj["kind"] == "ConfigMap")
-    assert config["data"]["TENANT_NAME"] == f"{tid} 콜센터"  # the name of tenant.accepted
+    assert config["data"]["TENANT_NAME"] == f"{tid} 콜센터"  # the name tenant.sized carries
 
     first = await rpc(nc, "get", {"tenant_id": tid})
     second = await rpc(nc, "get", {"tenant_id": tid})
@@ -225,3 +237,22 @@ async def test_rpc_diff_of_two_revisions_names_the_changed_objects(
     assert f"Deployment/ecp-ai-{tid}/callbot" in answer["summary"]["added_objects"]
     unknown = await rpc(nc, "diff", {"tenant_id": tid, "from_revision": 7})
     assert unknown["code"] == "REVISION_NOT_FOUND"
+
+
+async def test_only_sized_and_deleted_are_delivered_and_an_old_sizing_gets_the_id_as_name(
+    manifest_service: None, nc: Client
+) -> None:
+    """`tenant.accepted` never reaches the service; a `tenant.sized` from a calculator older than
+    its name field, of a tenant whose name no older version stored, is rendered all the same."""
+    tid = f"m-{uuid.uuid4().hex[:8]}"
+    queue = await rendered_queue(nc, tid)
+    js = nc.jetstream()
+    stream, durable = subjects.stream_name(MODE, "evt"), f"manifest-{MODE}-tenant"
+    before = (await js.consumer_info(stream, durable)).delivered.consumer_seq
+    await publish_sized(nc, spec(tid, chatbot=20), 1, with_name=False)
+    _, event = await next_rendered(queue)
+    config = next(obj for obj in event["objects"] if obj["kind"] == "ConfigMap")
+    assert config["data"]["TENANT_NAME"] == tid
+    assert event["auto_deploy"] is None  # the mode's default
+    info = await js.consumer_info(stream, durable)
+    assert info.delivered.consumer_seq - before == 1  # the sizing alone
