@@ -54,6 +54,10 @@ def mean_by_name(samples: list[dict[str, Any]]) -> dict[str, float]:
     return {name: total / count for name, (total, count) in sums.items()}
 
 
+# `cpu` and `cpu_usage` (and the other pairs) are one metric under two names.
+ALIAS_PARTNER = {**METRIC_ALIASES, **{full: short for short, full in METRIC_ALIASES.items()}}
+
+
 def with_aliases(values: dict[str, float]) -> dict[str, float | None]:
     """The seed's `cpu`, `memory`, `gpu` beside `cpu_usage`, ...: always present, None if unknown."""
     shaped: dict[str, float | None] = dict.fromkeys(("cpu", "memory", "gpu"))
@@ -108,6 +112,9 @@ class MonitoringHub:
         live = self.latest.setdefault((mode, tenant_id), LiveTenant())
         values = mean_by_name(samples)
         for name, value in values.items():
+            # The newest value of a pair is kept under the name it came with, and shown under
+            # both: a push's `cpu` must not sit beside an older `cpu_usage` of the demo load.
+            live.values.pop(ALIAS_PARTNER.get(name, ""), None)
             if name in live.values or len(live.values) < MAX_NAMES_PER_TENANT:
                 live.values[name] = value
         live.timestamp, live.seen = moment, now

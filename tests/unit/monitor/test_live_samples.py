@@ -78,6 +78,21 @@ async def test_subscribers_get_seed_keys_and_the_latest_of_every_metric():
     assert other_mode.queue.empty()
 
 
+async def test_the_newest_value_of_a_metric_shows_under_both_its_names():
+    """A push's `cpu` after the demo load's `cpu_usage`: both names carry the push's value."""
+    hub = MonitoringHub()
+    follower = hub.subscribe(Mode.demo, "acme")
+    hub.on_batch(Mode.demo, {**batch("acme", cpu_usage=86.34), "source": "demo"})
+    hub.on_batch(Mode.demo, batch("acme", cpu=12.0))
+    hub.on_batch(Mode.demo, batch("acme", cpu_usage=30.0))
+    sent = [json.loads(follower.queue.get_nowait()) for _ in range(3)]
+    assert [(s["cpu"], s["cpu_usage"]) for s in sent] == [
+        (86.34, 86.34),
+        (12.0, 12.0),
+        (30.0, 30.0),
+    ]
+
+
 async def test_a_subscription_narrows_the_metrics_sent():
     hub = MonitoringHub()
     follower = hub.subscribe(Mode.demo, "acme")
