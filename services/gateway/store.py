@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,6 +70,11 @@ async def get_tenant(
     if for_update:
         statement = statement.with_for_update()
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def get_tenants(session: AsyncSession, tenant_ids: Iterable[str]) -> list[TenantRow]:
+    statement = select(TenantRow).where(col(TenantRow.tenant_id).in_(list(tenant_ids)))
+    return list((await session.execute(statement)).scalars())
 
 
 async def insert_tenant(

@@ -1,0 +1,89 @@
+"""The gateway's read model against a real PostgreSQL: events that change nothing are dropped on
+rows read outside a transaction (no lock taken), the others are applied as before."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+import services.gateway
+from services.gateway import store
+from services.gateway.app import project
+from services.gateway.deps import Gateway
+from services.gateway.events import BusEvent
+from services.gateway.routes.tenants import record_creation
+from shared.contracts.tenants import TenantSpec
+from shared.db import Databases
+from shared.modes import Mode
+from shared.settings import Settings
+
+pytestmark = pytest.mark.integration
+MODE = Mode.demo
+
+
+@pytest.fixture(scope="module")
+async def gateway(settings: Settings):
+    db = Databases(settings)
+    await db.migrate("gateway", Path(services.gateway.__file__).parent / "migrations")
+    yield cast(Gateway, SimpleNamespace(db=db))
+    await db.dispose()
+
+
+async def created(gateway: Gateway) -> tuple[TenantSpec, dict[str, Any]]:
+    """A tenant as POST /tenants/ records it, and the spec its tenant.accepted carries."""
+    spec = TenantSpec.model_validate(
+        {"tenant_id": f"p-{uuid4().hex[:8]}", "name": "read model", "service_requirements": {}}
+    )
+    async with gateway.db.session(MODE) as session:
+        await record_creation(session, spec, datetime.now(UTC))
+        await session.commit()
+    return spec, spec.model_dump(mode="json")
+
+
+async def row_of(gateway: Gateway, tenant_id: str) -> store.TenantRow:
+    async with gateway.db.session(MODE) as session:
+        row = await store.get_tenant(session, tenant_id)
+    assert row is not None
+    return row
+
+
+async def test_events_that_change_nothing_take_no_lock_and_write_nothing(
+    gateway: Gateway, database_urls: dict[str, str]
+) -> None:
+    spec, spec_json = await created(gateway)
+    tid = spec.tenant_id
+    before = await row_of(gateway, tid)
+    accepted = BusEvent(MODE, tid, "tenant.accepted", {"revision": 1, "spec": spec_json})
+    locker = await asyncpg.connect(database_urls["demo"])
+    try:
+        async with locker.transaction():
+            await locker.execute(
+                "SELECT 1 FROM gateway.tenants WHERE tenant_id = $1 FOR UPDATE", tid
+            )
+            # With the row locked elsewhere, a projection that locked it would wait here.
+            await asyncio.wait_for(project(gateway, [accepted, accepted]), timeout=5)
+    finally:
+        await locker.close()
+    after = await row_of(gateway, tid)
+    assert after.updated_at == before.updated_at and after.spec == before.spec
+
+
+async def test_events_that_change_the_row_are_still_applied_in_order(gateway: Gateway) -> None:
+    spec, spec_json = await created(gateway)
+    tid = spec.tenant_id
+    renamed = {**spec_json, "name": "renamed"}
+    events = [
+        BusEvent(MODE, tid, "tenant.accepted", {"revision": 1, "spec": spec_json}),  # no change
+        BusEvent(MODE, tid, "tenant.accepted", {"revision": 1, "spec": renamed}),
+        BusEvent(MODE, tid, "deployment.started", {"revision": 1}),
+    ]
+    await project(gateway, events)
+    row = await row_of(gateway, tid)
+    assert row.name == "renamed" and row.status == "deploying"
