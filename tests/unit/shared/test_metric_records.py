@@ -2,6 +2,8 @@
 messages and read the same values."""
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -52,22 +54,21 @@ CASES = [
 ]
 
 
+def read_or_none(read: Callable[[bytes], Any], raw: bytes) -> Any:
+    """What a reader gives, or None when it refuses the message."""
+    try:
+        return read(raw)
+    except ValidationError:
+        return None
+
+
 @pytest.mark.parametrize("message", CASES)
 def test_both_forms_give_the_same_verdict(message):
     """Also as the model writes itself: what the demo generator and the puller publish."""
     raw = json.dumps(message).encode()
-    try:
-        model = MetricBatch.model_validate_json(raw)
-    except ValidationError:
-        model = None
-    try:
-        record = METRIC_BATCH_RECORD.validate_json(raw)
-    except ValidationError:
-        record = None
-    try:
-        fast = read_metric_batch(raw)
-    except ValidationError:
-        fast = None
+    model = read_or_none(MetricBatch.model_validate_json, raw)
+    record = read_or_none(METRIC_BATCH_RECORD.validate_json, raw)
+    fast = read_or_none(read_metric_batch, raw)
     assert (model is None) == (record is None) == (fast is None), message
     if model is not None and record is not None and fast is not None:
         read = [(s.name, s.value, s.timestamp, s.labels) for s in model.samples]
@@ -86,16 +87,12 @@ def test_both_forms_give_the_same_verdict(message):
 def test_the_points_reader_gives_the_records_verdict_and_values(message):
     """What the alerts evaluator reads: the same samples, each time as seconds since the epoch."""
     raw = json.dumps(message).encode()
-    try:
-        record = METRIC_BATCH_RECORD.validate_json(raw)
-    except ValidationError:
-        record = None
-    try:
-        tenant_id, points = read_metric_points(raw)
-    except ValidationError:
-        assert record is None, message
+    record = read_or_none(METRIC_BATCH_RECORD.validate_json, raw)
+    read = read_or_none(read_metric_points, raw)
+    assert (read is None) == (record is None), message
+    if read is None:
         return
-    assert record is not None, message
+    tenant_id, points = read
     assert tenant_id == record["tenant_id"]
     assert points == [
         (s["name"], s["timestamp"].timestamp(), s["value"]) for s in record["samples"]
