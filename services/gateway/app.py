@@ -49,11 +49,11 @@ async def changing(gateway: Gateway, events: list[BusEvent]) -> list[BusEvent]:
     are found on the rows read outside a transaction, and dropped: a batch of them costs one
     SELECT, no lock. An event that changes nothing on the row as read is one the row has
     already gone past, so it changes nothing on a newer row either."""
-    names = {e.tenant_id for e in events if e.name not in DEPLOYMENT_STATUS}
-    if not names:
+    tenant_ids = {e.tenant_id for e in events if e.name not in DEPLOYMENT_STATUS}
+    if not tenant_ids:
         return events
     async with gateway.db.reading(events[0].mode) as session:
-        rows = {row.tenant_id: row for row in await store.get_tenants(session, names)}
+        rows = {row.tenant_id: row for row in await store.get_tenants(session, tenant_ids)}
     # The rows are detached copies: what apply_event does to them is never written.
     return [
         e
