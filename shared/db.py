@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import asyncpg
 import msgspec
 from sqlalchemy import event, exc, text
 from sqlalchemy.ext.asyncio import (
@@ -15,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import class_mapper
+from sqlalchemy.orm.attributes import instance_dict
+from sqlmodel import SQLModel
 
 from shared.migrations import upgrade_schema
 from shared.modes import Mode
@@ -43,8 +47,21 @@ def database_urls(settings: Settings) -> dict[Mode, str]:
     return urls
 
 
-def _json_text(value: Any) -> str:
+def json_text(value: Any) -> str:
+    """A JSON parameter as a driver connection takes it (JSON columns come back decoded)."""
     return msgspec.json.encode(value).decode()
+
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def loaded(model: type[Row], record: Mapping[str, Any]) -> Row:
+    """A table model's row from a driver connection's record, built as the ORM builds the rows
+    it loads: the model's `__init__` sends every column through an attribute event (some 100 µs
+    for a row of twenty columns, against 2 here). Not attached to any session."""
+    row: Row = class_mapper(model).class_manager.new_instance()
+    instance_dict(row).update(record)
+    return row
 
 
 def _refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
@@ -73,7 +90,7 @@ class Databases:
                 pool_use_lifo=True,
                 # JSON columns in and out: msgspec is several times faster than `json`, and a
                 # deployment reads and writes a few tens of KB of them.
-                json_serializer=_json_text,
+                json_serializer=json_text,
                 json_deserializer=msgspec.json.decode,
             )
             for mode, url in database_urls(settings).items()
@@ -105,6 +122,22 @@ class Databases:
         are changed to is never written (do not commit it)."""
         async with self._readers[mode]() as session:
             yield session
+
+    @asynccontextmanager
+    async def connection(self, mode: Mode) -> AsyncIterator[asyncpg.Connection]:
+        """The driver's own connection, from the same pool, outside a transaction: each
+        statement stands alone. For hot paths written in SQL: a statement through an ORM session
+        costs two to three times the client CPU of the same statement here."""
+        async with self.engines[mode].connect() as conn:
+            pooled = await conn.get_raw_connection()
+            yield pooled.driver_connection
+
+    @asynccontextmanager
+    async def transaction(self, mode: Mode) -> AsyncIterator[asyncpg.Connection]:
+        """A driver connection in a transaction, committed when the block ends and rolled
+        back when it raises."""
+        async with self.connection(mode) as driver, driver.transaction():
+            yield driver
 
     async def ping(self, mode: Mode) -> None:
         async with self.engines[mode].connect() as conn:

@@ -7,8 +7,7 @@ import logging
 import time
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
 from services.deployer import store
 from services.deployer.cluster_file import DEFAULT_CLUSTER_FILE, ClusterSpec, load_cluster
@@ -44,8 +43,8 @@ class DemoTarget:
     async def prepare(self) -> None:
         """Create the cluster row, or fit the stored pods to the nodes of the current file."""
         empty = ClusterState.empty(self.spec)
-        async with self.db.session(Mode.demo) as session:
-            version, state = await self._locked(session)
+        async with self.db.transaction(Mode.demo) as conn:
+            version, state = await self._locked(conn)
             if state.nodes != empty.nodes:
                 names = {n.name for n in empty.nodes}
                 gone = [p for p in state.pods if p.node not in names]
@@ -55,48 +54,35 @@ class DemoTarget:
                 )
                 kept = tuple(p for p in state.pods if p.node in names)
                 new_state = ClusterState(nodes=empty.nodes, pods=kept)
-                await store.save_nodes(session, version + 1, _nodes(empty), utc_now())
+                await store.save_nodes(conn, version + 1, _nodes(empty), utc_now())
                 for tenant_id in sorted({p.tenant_id for p in gone}):
-                    await self._save(session, version + 1, new_state, tenant_id)
+                    await self._save(conn, version + 1, new_state, tenant_id)
                 self._cached = None
-            await session.commit()
 
-    async def _create_row(self, session: AsyncSession) -> None:
-        await session.execute(
-            insert(store.ClusterRow)
-            .values(
-                name=store.VIRTUAL_CLUSTER,
-                version=0,
-                state=_nodes(ClusterState.empty(self.spec)),
-                updated_at=utc_now(),
-            )
-            .on_conflict_do_nothing()
-        )
-
-    async def _locked(self, session: AsyncSession) -> tuple[int, ClusterState]:
-        version = await store.cluster_version(session, for_update=True)
+    async def _locked(self, conn: asyncpg.Connection) -> tuple[int, ClusterState]:
+        version = await store.cluster_version(conn, for_update=True)
         if version is None:
-            await self._create_row(session)
-            version = await store.cluster_version(session, for_update=True)
+            await store.add_cluster(conn, _nodes(ClusterState.empty(self.spec)), utc_now())
+            version = await store.cluster_version(conn, for_update=True)
             assert version is not None
         if self._cached is not None and self._cached[0] == version:
             return self._cached
-        self._cached = (version, await self._read(session))
+        self._cached = (version, await self._read(conn))
         return self._cached
 
-    async def _read(self, session: AsyncSession) -> ClusterState:
-        nodes = await store.cluster_state(session)
+    async def _read(self, conn: asyncpg.Connection) -> ClusterState:
+        nodes = await store.cluster_state(conn)
         if nodes is None:
             return ClusterState.empty(self.spec)
-        return ClusterState.model_validate({**nodes, "pods": await store.all_pods(session)})
+        return ClusterState.model_validate({**nodes, "pods": await store.all_pods(conn)})
 
     async def _save(
-        self, session: AsyncSession, version: int, state: ClusterState, tenant_id: str
+        self, conn: asyncpg.Connection, version: int, state: ClusterState, tenant_id: str
     ) -> None:
         """Store the tenant's pods of `state`, which differs from the stored one only in those."""
         start, end = state.tenant_span(tenant_id)
         pods = [p.model_dump(mode="json") for p in state.pods[start:end]]
-        await store.save_tenant_pods(session, version + 1, tenant_id, pods, utc_now())
+        await store.save_tenant_pods(conn, version + 1, tenant_id, pods, utc_now())
         self._cached = (version + 1, state)
 
     def forget_cache(self) -> None:
@@ -104,8 +90,8 @@ class DemoTarget:
         self._cached = None
 
     async def state(self) -> ClusterState:
-        async with self.db.session(Mode.demo) as session:
-            return await self._read(session)
+        async with self.db.transaction(Mode.demo) as conn:
+            return await self._read(conn)
 
     async def cluster_usage(self) -> dict[str, Any]:
         state = await self.state()
@@ -164,22 +150,21 @@ class DemoTarget:
 
     async def _place(self, job: Job) -> PlacementReport:
         """Place and record in one transaction, with the cluster row locked throughout."""
-        async with self.db.session(Mode.demo) as session:
-            try:
-                version, state = await self._locked(session)
+        try:
+            async with self.db.transaction(Mode.demo) as conn:
+                version, state = await self._locked(conn)
                 new_state, placement = place_tenant(state, job.tenant_id, job.objects, self._memo)
                 if placement.ok:
-                    await self._save(session, version, new_state, job.tenant_id)
+                    await self._save(conn, version, new_state, job.tenant_id)
                     if self.settings.rollout_seconds_per_replica > 0:
                         # Shown by GET .../deployment while the pods roll out; with no rollout
                         # time the outcome, written next, carries it.
-                        row = await store.deployment(session, job.deployment_id)
-                        if row is not None:
-                            row.placement, row.step = _placement(placement), "dry-run"
-                await session.commit()
-            except BaseException:
-                self.forget_cache()
-                raise
+                        await store.show_placement(
+                            conn, job.deployment_id, _placement(placement), "dry-run"
+                        )
+        except BaseException:
+            self.forget_cache()
+            raise
         return placement
 
     async def _roll_out(self, job: Job) -> None:
@@ -199,13 +184,13 @@ class DemoTarget:
                     {"ready_total": step.ready_total, "desired_total": step.desired_total},
                 )
 
-    async def release(self, session: AsyncSession, tenant_id: str) -> None:
+    async def release(self, conn: asyncpg.Connection, tenant_id: str) -> None:
         """Free the tenant's capacity inside the caller's transaction."""
         try:
-            version, state = await self._locked(session)
+            version, state = await self._locked(conn)
             start, end = state.tenant_span(tenant_id)
             if end > start:
-                await self._save(session, version, release_tenant(state, tenant_id), tenant_id)
+                await self._save(conn, version, release_tenant(state, tenant_id), tenant_id)
         except BaseException:
             self.forget_cache()
             raise

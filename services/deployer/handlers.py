@@ -68,15 +68,12 @@ class Deployer:
         tenant_id, revision = event.tenant_id, event.revision
         deployment_id = auto_deployment_id(tenant_id, revision, event.content_hash)
         async with self._tenant(tenant_id):
-            async with self.db.session(self.mode) as session:
-                # A new tenant's row is written at commit with its final values: one INSERT, not
-                # an INSERT at the next statement and an UPDATE when the deployment is recorded.
-                session.sync_session.autoflush = False
-                tenant = await store.tenant(session, tenant_id, for_update=True)
+            async with self.db.transaction(self.mode) as conn:
+                tenant = await store.tenant(conn, tenant_id, for_update=True)
                 if revision <= tenant.deleted_revision:
                     return
                 await store.keep_manifest(
-                    session,
+                    conn,
                     tenant_id,
                     revision,
                     event.content_hash,
@@ -84,18 +81,17 @@ class Deployer:
                     event.auto_deploy,
                     utc_now(),
                 )
-                row = await store.deployment(session, deployment_id)
+                row = await store.deployment(conn, deployment_id)
                 seen = row is not None
                 stale = revision <= tenant.last_revision and not seen
                 auto = auto_deploys(event.auto_deploy, self.mode, self.settings)
                 if stale or not auto:
-                    await session.commit()
                     if stale and auto:
                         log.info("stale manifest not deployed", extra={"tenant_id": tenant_id})
                     return
                 # The deployment is recorded in the transaction that stores its manifest.
                 opened = await self.runs.open(
-                    session,
+                    conn,
                     Reporter(self.broker, self.mode, tenant_id, revision, deployment_id),
                     revision,
                     "deploy",
@@ -135,11 +131,11 @@ class Deployer:
             f"rollback-{tenant_id}-r{command.revision}-{command.occurred_at.timestamp():.0f}"
         )
         async with self._tenant(tenant_id):
-            async with self.db.session(self.mode) as session:
-                tenant = await store.tenant(session, tenant_id)
+            async with self.db.transaction(self.mode) as conn:
+                tenant = await store.tenant(conn, tenant_id)
                 done = [
                     (row.manifest_revision, row.state)
-                    for row in await store.history(session, tenant_id)
+                    for row in await store.history(conn, tenant_id)
                     if row.deployment_id != deployment_id
                 ]
             target = rollback_target(done, tenant.applied_revision, command.to_revision)
@@ -165,8 +161,8 @@ class Deployer:
     ) -> None:
         """Run one deployment to its end; a replay of a finished one only repeats its outcome."""
         reporter = Reporter(self.broker, self.mode, tenant_id, revision, deployment_id)
-        async with self.db.session(self.mode) as session:
-            opened = await self.runs.open(session, reporter, manifest_revision, kind, reason, msg)
+        async with self.db.transaction(self.mode) as conn:
+            opened = await self.runs.open(conn, reporter, manifest_revision, kind, reason, msg)
         if opened is not None:
             await self.runs.carry_out(opened, msg)
 
@@ -181,8 +177,8 @@ class Deployer:
             f"delete-{tenant_id}-r{event.revision}",
         )
         async with self._tenant(tenant_id):
-            async with self.db.session(self.mode) as session:
-                tenant = await store.tenant(session, tenant_id)
+            async with self.db.connection(self.mode) as conn:
+                tenant = await store.tenant(conn, tenant_id)
                 if event.revision < tenant.deleted_revision:
                     return
                 inventory = list(tenant.inventory)
@@ -195,21 +191,21 @@ class Deployer:
         await reporter.finished("deleted", f"removed: {detail}", [])
 
     async def _forget(self, tenant_id: str, revision: int) -> None:
-        async with self.db.session(self.mode) as session:
-            try:
-                tenant = await store.tenant(session, tenant_id, for_update=True)
+        try:
+            async with self.db.transaction(self.mode) as conn:
+                tenant = await store.tenant(conn, tenant_id, for_update=True)
                 if isinstance(self.target, DemoTarget):
-                    await self.target.release(session, tenant_id)
+                    await self.target.release(conn, tenant_id)
                 tenant.deleted_revision = max(tenant.deleted_revision, revision)
                 tenant.last_revision = max(tenant.last_revision, revision)
                 tenant.inventory, tenant.applied_revision = [], 0
                 tenant.updated_at = utc_now()
-                await store.purge_tenant(session, tenant_id)
-                await session.commit()
-            except BaseException:
-                if isinstance(self.target, DemoTarget):
-                    self.target.forget_cache()
-                raise
+                await store.save_tenant(conn, tenant)
+                await store.purge_tenant(conn, tenant_id)
+        except BaseException:
+            if isinstance(self.target, DemoTarget):
+                self.target.forget_cache()
+            raise
 
 
 def _durable(runtime: ServiceRuntime, subject: str, stream: str, name: str) -> Any:

@@ -19,9 +19,9 @@ class DeploymentQueries:
 
     async def status(self, body: dict[str, Any]) -> dict[str, Any]:
         tenant_id = str(body.get("tenant_id", ""))
-        async with self.deployer.db.session(self.deployer.mode) as session:
-            tenant = await store.known_tenant(session, tenant_id)
-            rows = await store.history(session, tenant_id)
+        async with self.deployer.db.transaction(self.deployer.mode) as conn:
+            tenant = await store.known_tenant(conn, tenant_id)
+            rows = await store.history(conn, tenant_id)
         current = rows[0] if rows else None
         placement = None
         if isinstance(self.deployer.target, DemoTarget):

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
 
 from services.deployer import store
 from services.deployer.demo_target import DemoTarget
@@ -45,7 +45,7 @@ class DeploymentRuns:
 
     async def open(
         self,
-        session: AsyncSession,
+        conn: asyncpg.Connection,
         reporter: Reporter,
         manifest_revision: int,
         kind: JobKind,
@@ -54,7 +54,8 @@ class DeploymentRuns:
         objects: list[dict[str, Any]] | None = None,
         rows: tuple[store.DeploymentRow | None, store.TenantRow] | None = None,
     ) -> Opened | None:
-        """Record the deployment as under way and commit; None when there is nothing to run.
+        """Record the deployment as under way in the caller's transaction, to be carried out once
+        it commits; None when there is nothing to run.
         `objects` are the manifest's when the caller has them (else they are read); `rows` the
         deployment's and the tenant's (locked) when the caller read them in this transaction."""
         tenant_id, deployment_id, revision = (
@@ -62,16 +63,16 @@ class DeploymentRuns:
             reporter.deployment_id,
             reporter.revision,
         )
-        row, tenant = rows or (await store.deployment(session, deployment_id), None)
+        row, tenant = rows or (await store.deployment(conn, deployment_id), None)
         if row is not None and row.finished:
             await reporter.finished(_state(row.state), row.error or "", row.objects)
             return None
         if tenant is None:
-            tenant = await store.tenant(session, tenant_id, for_update=True)
+            tenant = await store.tenant(conn, tenant_id, for_update=True)
         if row is None and revision <= tenant.deleted_revision:
             return None
         if objects is None:
-            manifest = await store.manifest(session, tenant_id, manifest_revision)
+            manifest = await store.manifest(conn, tenant_id, manifest_revision)
             objects = manifest.objects if manifest is not None else None
         if (
             objects is None
@@ -93,13 +94,12 @@ class DeploymentRuns:
                 objects=[],
                 started_at=utc_now(),
             )
-            session.add(row)
+            await store.add_deployment(conn, row)
         tenant.current_deployment_id = deployment_id
         tenant.last_revision = max(tenant.last_revision, revision)
         tenant.updated_at = utc_now()
-        inventory = list(tenant.inventory)
-        await session.commit()
-        return Opened(reporter, kind, reason, manifest_revision, objects, inventory)
+        await store.save_tenant(conn, tenant)
+        return Opened(reporter, kind, reason, manifest_revision, objects, list(tenant.inventory))
 
     async def carry_out(self, opened: Opened, msg: ReceivedMessage | None) -> None:
         reporter, kind, manifest_revision = opened.reporter, opened.kind, opened.manifest_revision
@@ -135,27 +135,21 @@ class DeploymentRuns:
         state: DeploymentState = "failed"
         if outcome.ok:
             state = "rolled-back" if kind == "rollback" else "succeeded"
-        now = utc_now()
-        async with self.db.session(self.mode) as session:
-            # Both rows exist since `open` committed them: two statements, nothing read back.
+        async with self.db.connection(self.mode) as conn:
+            # Both rows exist since `open` committed them.
             await store.finish_deployment(
-                session,
+                conn,
                 reporter.deployment_id,
                 state=state,
                 error=outcome.reason or None,
                 objects=outcome.objects,
                 step=reporter.last_step,
                 placement=outcome.placement,
-                at=now,
+                tenant_id=reporter.tenant_id,
+                inventory=outcome.inventory,
+                applied_revision=manifest_revision if outcome.ok else None,
+                at=utc_now(),
             )
-            await store.record_outcome(
-                session,
-                reporter.tenant_id,
-                outcome.inventory,
-                manifest_revision if outcome.ok else None,
-                now,
-            )
-            await session.commit()
         log.info(
             "deployment finished",
             extra={"tenant_id": reporter.tenant_id, "state": state, "reason": outcome.reason},

@@ -1,16 +1,20 @@
-"""The deployer's tables (schema `deployer`): manifests received, deployments, tenants, cluster."""
+"""The deployer's tables (schema `deployer`): manifests received, deployments, tenants, cluster.
+
+The queries are SQL on the driver's connection (`Databases.transaction`): every deployment runs
+them, and through an ORM session each would cost two to three times the CPU."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, delete, select, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+import asyncpg
+from sqlalchemy import Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
 
 from shared.contracts.base import utc_now
+from shared.db import json_text, loaded
 
 SCHEMA = "deployer"
 VIRTUAL_CLUSTER = "virtual"
@@ -98,28 +102,63 @@ class TenantPodsRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-async def tenant(session: AsyncSession, tenant_id: str, *, for_update: bool = False) -> TenantRow:
-    """The tenant's row, created empty (not yet flushed) when the deployer has not seen it."""
-    statement = select(TenantRow).where(col(TenantRow.tenant_id) == tenant_id)
-    if for_update:
-        statement = statement.with_for_update()
-    row = (await session.execute(statement)).scalar_one_or_none()
-    if row is None:
-        row = TenantRow(tenant_id=tenant_id, inventory=[], updated_at=utc_now())
-        session.add(row)
-    return row
+def _columns(model: type[SQLModel]) -> str:
+    return ", ".join(model.model_fields)
 
 
-async def known_tenant(session: AsyncSession, tenant_id: str) -> TenantRow | None:
-    return await session.get(TenantRow, tenant_id)
+TENANT_COLUMNS = _columns(TenantRow)
+DEPLOYMENT_COLUMNS = _columns(DeploymentRow)
+MANIFEST_COLUMNS = _columns(ManifestRow)
 
 
-async def manifest(session: AsyncSession, tenant_id: str, revision: int) -> ManifestRow | None:
-    return await session.get(ManifestRow, (tenant_id, revision))
+async def tenant(
+    conn: asyncpg.Connection, tenant_id: str, *, for_update: bool = False
+) -> TenantRow:
+    """The tenant's row, or a new empty one (stored by `save_tenant`) when the deployer has not
+    seen the tenant."""
+    return await known_tenant(conn, tenant_id, for_update=for_update) or TenantRow(
+        tenant_id=tenant_id, inventory=[], updated_at=utc_now()
+    )
+
+
+async def known_tenant(
+    conn: asyncpg.Connection, tenant_id: str, *, for_update: bool = False
+) -> TenantRow | None:
+    lock = " FOR UPDATE" if for_update else ""
+    record = await conn.fetchrow(
+        f"SELECT {TENANT_COLUMNS} FROM {SCHEMA}.tenants WHERE tenant_id = $1{lock}", tenant_id
+    )
+    return loaded(TenantRow, record) if record else None
+
+
+async def save_tenant(conn: asyncpg.Connection, row: TenantRow) -> None:
+    await conn.execute(
+        f"""INSERT INTO {SCHEMA}.tenants ({TENANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (tenant_id) DO UPDATE SET applied_revision = excluded.applied_revision,
+          last_revision = excluded.last_revision, deleted_revision = excluded.deleted_revision,
+          current_deployment_id = excluded.current_deployment_id,
+          inventory = excluded.inventory, updated_at = excluded.updated_at""",
+        row.tenant_id,
+        row.applied_revision,
+        row.last_revision,
+        row.deleted_revision,
+        row.current_deployment_id,
+        json_text(row.inventory),
+        row.updated_at,
+    )
+
+
+async def manifest(conn: asyncpg.Connection, tenant_id: str, revision: int) -> ManifestRow | None:
+    record = await conn.fetchrow(
+        f"SELECT {MANIFEST_COLUMNS} FROM {SCHEMA}.manifests WHERE tenant_id = $1 AND revision = $2",
+        tenant_id,
+        revision,
+    )
+    return loaded(ManifestRow, record) if record else None
 
 
 async def keep_manifest(
-    session: AsyncSession,
+    conn: asyncpg.Connection,
     tenant_id: str,
     revision: int,
     content_hash: str,
@@ -128,46 +167,69 @@ async def keep_manifest(
     at: datetime,
 ) -> None:
     """Store a revision's objects; a revision already stored (a redelivery) is left as it was."""
-    await session.execute(
-        insert(ManifestRow)
-        .values(
-            tenant_id=tenant_id,
-            revision=revision,
-            content_hash=content_hash,
-            objects=objects,
-            auto_deploy=auto_deploy,
-            received_at=at,
-        )
-        .on_conflict_do_nothing(index_elements=["tenant_id", "revision"])
+    await conn.execute(
+        f"INSERT INTO {SCHEMA}.manifests ({MANIFEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        " ON CONFLICT (tenant_id, revision) DO NOTHING",
+        tenant_id,
+        revision,
+        content_hash,
+        json_text(objects),
+        auto_deploy,
+        at,
     )
 
 
-async def latest_manifest(session: AsyncSession, tenant_id: str) -> ManifestRow | None:
-    result = await session.execute(
-        select(ManifestRow)
-        .where(col(ManifestRow.tenant_id) == tenant_id)
-        .order_by(col(ManifestRow.revision).desc())
-        .limit(1)
+async def deployment(conn: asyncpg.Connection, deployment_id: str) -> DeploymentRow | None:
+    record = await conn.fetchrow(
+        f"SELECT {DEPLOYMENT_COLUMNS} FROM {SCHEMA}.deployments WHERE deployment_id = $1",
+        deployment_id,
     )
-    return result.scalar_one_or_none()
+    return loaded(DeploymentRow, record) if record else None
 
 
-async def deployment(session: AsyncSession, deployment_id: str) -> DeploymentRow | None:
-    return await session.get(DeploymentRow, deployment_id)
-
-
-async def history(session: AsyncSession, tenant_id: str, limit: int = 50) -> list[DeploymentRow]:
-    result = await session.execute(
-        select(DeploymentRow)
-        .where(col(DeploymentRow.tenant_id) == tenant_id)
-        .order_by(col(DeploymentRow.started_at).desc())
-        .limit(limit)
+async def add_deployment(conn: asyncpg.Connection, row: DeploymentRow) -> None:
+    await conn.execute(
+        f"INSERT INTO {SCHEMA}.deployments ({DEPLOYMENT_COLUMNS})"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        row.deployment_id,
+        row.tenant_id,
+        row.revision,
+        row.manifest_revision,
+        row.kind,
+        row.reason,
+        row.state,
+        row.error,
+        row.step,
+        json_text(row.objects),
+        None if row.placement is None else json_text(row.placement),
+        row.started_at,
+        row.finished_at,
     )
-    return list(result.scalars())
+
+
+async def history(conn: asyncpg.Connection, tenant_id: str, limit: int = 50) -> list[DeploymentRow]:
+    records = await conn.fetch(
+        f"SELECT {DEPLOYMENT_COLUMNS} FROM {SCHEMA}.deployments WHERE tenant_id = $1"
+        " ORDER BY started_at DESC LIMIT $2",
+        tenant_id,
+        limit,
+    )
+    return [loaded(DeploymentRow, record) for record in records]
+
+
+async def show_placement(
+    conn: asyncpg.Connection, deployment_id: str, placement: dict[str, Any], step: str
+) -> None:
+    await conn.execute(
+        f"UPDATE {SCHEMA}.deployments SET placement = $2, step = $3 WHERE deployment_id = $1",
+        deployment_id,
+        json_text(placement),
+        step,
+    )
 
 
 async def finish_deployment(
-    session: AsyncSession,
+    conn: asyncpg.Connection,
     deployment_id: str,
     *,
     state: str,
@@ -175,95 +237,99 @@ async def finish_deployment(
     objects: list[dict[str, Any]],
     step: str,
     placement: dict[str, Any] | None,
-    at: datetime,
-) -> None:
-    """Write a deployment's outcome; a placement of None keeps the one recorded earlier."""
-    values: dict[str, Any] = {
-        "state": state,
-        "error": error,
-        "objects": objects,
-        "step": step,
-        "finished_at": at,
-    }
-    if placement is not None:
-        values["placement"] = placement
-    await session.execute(
-        update(DeploymentRow)
-        .where(col(DeploymentRow.deployment_id) == deployment_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def record_outcome(
-    session: AsyncSession,
     tenant_id: str,
     inventory: list[dict[str, Any]],
     applied_revision: int | None,
     at: datetime,
 ) -> None:
-    """The tenant's inventory after a deployment, and its applied revision when it succeeded."""
-    values: dict[str, Any] = {"inventory": inventory, "updated_at": at}
-    if applied_revision is not None:
-        values["applied_revision"] = applied_revision
-    await session.execute(
-        update(TenantRow)
-        .where(col(TenantRow.tenant_id) == tenant_id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
+    """Write a deployment's outcome, and the tenant's inventory after it and its applied
+    revision when it succeeded. One statement, so both rows change together with no BEGIN and
+    COMMIT around them; a placement or applied revision of None keeps the one recorded."""
+    await conn.execute(
+        f"""WITH finished AS (
+          UPDATE {SCHEMA}.deployments SET state = $2, error = $3, objects = $4, step = $5,
+            placement = coalesce($6, placement), finished_at = $7
+          WHERE deployment_id = $1)
+        UPDATE {SCHEMA}.tenants SET inventory = $9,
+          applied_revision = coalesce($10, applied_revision), updated_at = $7
+        WHERE tenant_id = $8""",
+        deployment_id,
+        state,
+        error,
+        json_text(objects),
+        step,
+        None if placement is None else json_text(placement),
+        at,
+        tenant_id,
+        json_text(inventory),
+        applied_revision,
     )
 
 
-async def cluster_version(session: AsyncSession, *, for_update: bool) -> int | None:
-    statement = select(col(ClusterRow.version)).where(col(ClusterRow.name) == VIRTUAL_CLUSTER)
-    if for_update:
-        statement = statement.with_for_update()
-    return (await session.execute(statement)).scalar_one_or_none()
+async def cluster_version(conn: asyncpg.Connection, *, for_update: bool) -> int | None:
+    lock = " FOR UPDATE" if for_update else ""
+    version: int | None = await conn.fetchval(
+        f"SELECT version FROM {SCHEMA}.cluster_state WHERE name = $1{lock}", VIRTUAL_CLUSTER
+    )
+    return version
 
 
-async def cluster_state(session: AsyncSession) -> dict[str, Any] | None:
-    statement = select(col(ClusterRow.state)).where(col(ClusterRow.name) == VIRTUAL_CLUSTER)
-    return (await session.execute(statement)).scalar_one_or_none()
+async def add_cluster(conn: asyncpg.Connection, nodes: dict[str, Any], at: datetime) -> None:
+    """The cluster row at version 0, unless another process created it first."""
+    await conn.execute(
+        f"INSERT INTO {SCHEMA}.cluster_state (name, version, state, updated_at)"
+        " VALUES ($1, 0, $2, $3) ON CONFLICT (name) DO NOTHING",
+        VIRTUAL_CLUSTER,
+        json_text(nodes),
+        at,
+    )
 
 
-async def all_pods(session: AsyncSession) -> list[dict[str, Any]]:
-    rows = await session.execute(select(col(TenantPodsRow.pods)))
-    return [pod for (pods,) in rows for pod in pods]
+async def cluster_state(conn: asyncpg.Connection) -> dict[str, Any] | None:
+    state: dict[str, Any] | None = await conn.fetchval(
+        f"SELECT state FROM {SCHEMA}.cluster_state WHERE name = $1", VIRTUAL_CLUSTER
+    )
+    return state
+
+
+async def all_pods(conn: asyncpg.Connection) -> list[dict[str, Any]]:
+    records = await conn.fetch(f"SELECT pods FROM {SCHEMA}.virtual_pods")
+    return [pod for record in records for pod in record["pods"]]
 
 
 async def save_nodes(
-    session: AsyncSession, version: int, nodes: dict[str, Any], at: datetime
+    conn: asyncpg.Connection, version: int, nodes: dict[str, Any], at: datetime
 ) -> None:
-    await session.execute(
-        update(ClusterRow)
-        .where(col(ClusterRow.name) == VIRTUAL_CLUSTER)
-        .values(version=version, state=nodes, updated_at=at)
+    await conn.execute(
+        f"UPDATE {SCHEMA}.cluster_state SET version = $2, state = $3, updated_at = $4"
+        " WHERE name = $1",
+        VIRTUAL_CLUSTER,
+        version,
+        json_text(nodes),
+        at,
     )
 
 
 async def save_tenant_pods(
-    session: AsyncSession, version: int, tenant_id: str, pods: list[dict[str, Any]], at: datetime
+    conn: asyncpg.Connection, version: int, tenant_id: str, pods: list[dict[str, Any]], at: datetime
 ) -> None:
-    """Replace one tenant's pods (none: forget the tenant) and raise the cluster's version."""
+    """Replace one tenant's pods (none: forget the tenant) and raise the cluster's version, in
+    one statement."""
     if pods:
-        statement = insert(TenantPodsRow).values(tenant_id=tenant_id, pods=pods, updated_at=at)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[TenantPodsRow.tenant_id],
-                set_={"pods": statement.excluded.pods, "updated_at": at},
-            )
-        )
+        change = f"""INSERT INTO {SCHEMA}.virtual_pods (tenant_id, pods, updated_at)
+          VALUES ($4, $5, $2) ON CONFLICT (tenant_id)
+          DO UPDATE SET pods = excluded.pods, updated_at = excluded.updated_at"""
+        arguments: tuple[Any, ...] = (version, at, VIRTUAL_CLUSTER, tenant_id, json_text(pods))
     else:
-        await session.execute(
-            delete(TenantPodsRow).where(col(TenantPodsRow.tenant_id) == tenant_id)
-        )
-    await session.execute(
-        update(ClusterRow)
-        .where(col(ClusterRow.name) == VIRTUAL_CLUSTER)
-        .values(version=version, updated_at=at)
+        change = f"DELETE FROM {SCHEMA}.virtual_pods WHERE tenant_id = $4"
+        arguments = (version, at, VIRTUAL_CLUSTER, tenant_id)
+    await conn.execute(
+        f"""WITH changed AS ({change})
+        UPDATE {SCHEMA}.cluster_state SET version = $1, updated_at = $2 WHERE name = $3""",
+        *arguments,
     )
 
 
-async def purge_tenant(session: AsyncSession, tenant_id: str) -> None:
+async def purge_tenant(conn: asyncpg.Connection, tenant_id: str) -> None:
     """Forget the manifests of a deleted tenant (deployments stay as history)."""
-    await session.execute(delete(ManifestRow).where(col(ManifestRow.tenant_id) == tenant_id))
+    await conn.execute(f"DELETE FROM {SCHEMA}.manifests WHERE tenant_id = $1", tenant_id)

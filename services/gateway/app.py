@@ -52,8 +52,8 @@ async def changing(gateway: Gateway, events: list[BusEvent]) -> list[BusEvent]:
     tenant_ids = {e.tenant_id for e in events if e.name not in DEPLOYMENT_STATUS}
     if not tenant_ids:
         return events
-    async with gateway.db.reading(events[0].mode) as session:
-        rows = {row.tenant_id: row for row in await store.get_tenants(session, tenant_ids)}
+    async with gateway.db.connection(events[0].mode) as conn:
+        rows = {row.tenant_id: row for row in await store.tenant_rows(conn, tenant_ids)}
     # The rows are detached copies: what apply_event does to them is never written.
     return [
         e
@@ -69,31 +69,34 @@ async def project(gateway: Gateway, events: list[BusEvent]) -> None:
     events = await changing(gateway, events)
     if not events:
         return
-    async with gateway.db.session(events[0].mode) as session:
+    # Deployment statuses alone need no transaction: each is one UPDATE that a replay repeats
+    # harmlessly.
+    statuses_only = all(event.name in DEPLOYMENT_STATUS for event in events)
+    opened = gateway.db.connection if statuses_only else gateway.db.transaction
+    async with opened(events[0].mode) as conn:
         rows: dict[str, store.TenantRow | None] = {}
-        changed = False
+        changed: dict[str, store.TenantRow] = {}
         for event in events:
             status = DEPLOYMENT_STATUS.get(event.name)
             if status is not None and event.tenant_id not in rows:
                 # Half of a tenant's events only move its status: one UPDATE, no row loaded.
                 failed = event.name == "deployment.failed"
                 await store.set_deployment_status(
-                    session,
+                    conn,
                     event.tenant_id,
                     status,
                     int(event.data.get("revision", 0)),
                     str(event.data.get("reason", "")) if failed else None,
                 )
-                changed = True
                 continue
             if event.tenant_id not in rows:
-                rows[event.tenant_id] = await store.get_tenant(
-                    session, event.tenant_id, for_update=True
-                )
+                found = await store.tenant_rows(conn, [event.tenant_id], for_update=True)
+                rows[event.tenant_id] = found[0] if found else None
             row = rows[event.tenant_id]
-            changed = (row is not None and apply_event(row, event.name, event.data)) or changed
-        if changed:
-            await session.commit()
+            if row is not None and apply_event(row, event.name, event.data):
+                changed[event.tenant_id] = row
+        for row in changed.values():
+            await store.write_tenant(conn, row)
 
 
 def register_event_handlers(gateway: Gateway) -> None:

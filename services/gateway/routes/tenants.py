@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.gateway import store
 from services.gateway.commands import send_tenant_command
@@ -68,11 +67,10 @@ async def settle(
     gateway: GatewayDep, mode: Mode, tenant_id: str, event: BusEvent
 ) -> store.TenantRow:
     """Apply the settling event now, so the answer and the read model agree at once."""
-    async with gateway.db.session(mode) as session:
-        row = await store.get_tenant(session, tenant_id, for_update=True)
-        assert row is not None
+    async with gateway.db.transaction(mode) as conn:
+        (row,) = await store.tenant_rows(conn, [tenant_id], for_update=True)
         if apply_event(row, event.name, event.data):
-            await session.commit()
+            await store.write_tenant(conn, row)
         return row
 
 
@@ -88,10 +86,7 @@ def rejected(event: BusEvent) -> Problem:
 )
 async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, _: Operator) -> Any:
     spec = TenantSpec.model_validate(body.model_dump())
-    now = datetime.now(UTC)
-    async with gateway.db.session(mode) as session:
-        revision, previous = await record_creation(session, spec, now)
-        await session.commit()
+    revision, previous = await record_creation(gateway, mode, spec, datetime.now(UTC))
     command = CreateTenant(tenant_id=spec.tenant_id, revision=revision, spec=spec)
     try:
         event = await send_tenant_command(
@@ -117,12 +112,37 @@ async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, 
 
 
 async def record_creation(
-    session: AsyncSession, spec: TenantSpec, now: datetime
+    gateway: GatewayDep, mode: Mode, spec: TenantSpec, now: datetime
 ) -> tuple[int, store.TenantRow | None]:
     """Record the tenant as pending at its next revision: (that revision, the row as it was
     before, or None for a new tenant). A live tenant of that id is a 409."""
+    values = creation_values(spec, now)
+    # Most tenants are new: one INSERT, outside a transaction, nothing read.
+    async with gateway.db.connection(mode) as conn:
+        if await store.add_tenant(conn, spec.tenant_id, 1, values):
+            return 1, None
+    async with gateway.db.session(mode) as session:
+        row = await store.get_tenant(session, spec.tenant_id, for_update=True)
+        if row is None:  # removed meanwhile by the undo of a failed create
+            session.add(store.TenantRow(tenant_id=spec.tenant_id, revision=1, **values))
+            await session.commit()
+            return 1, None
+        if row.is_live:
+            raise Problem(409, "TENANT_EXISTS", f"tenant {spec.tenant_id!r} already exists")
+        previous = row.model_copy()
+        # Revisions continue across a delete, so an old revision's messages never match a new
+        # tenant.
+        row.revision = row.revision + 1
+        for key, value in values.items():
+            setattr(row, key, value)
+        await session.commit()
+        return row.revision, previous
+
+
+def creation_values(spec: TenantSpec, now: datetime) -> dict[str, Any]:
+    """The columns a creation sets, on a new row or on a deleted tenant's."""
     spec_json = spec.model_dump(mode="json")
-    values: dict[str, Any] = {
+    return {
         "name": spec.name,
         "status": "pending",
         "deleted_at": None,
@@ -143,21 +163,6 @@ async def record_creation(
         "created_at": now,
         "updated_at": now,
     }
-    # Most tenants are new: one INSERT, nothing read.
-    if await store.insert_tenant(session, spec.tenant_id, 1, values):
-        return 1, None
-    row = await store.get_tenant(session, spec.tenant_id, for_update=True)
-    if row is None:  # removed meanwhile by the undo of a failed create
-        session.add(store.TenantRow(tenant_id=spec.tenant_id, revision=1, **values))
-        return 1, None
-    if row.is_live:
-        raise Problem(409, "TENANT_EXISTS", f"tenant {spec.tenant_id!r} already exists")
-    previous = row.model_copy()
-    # Revisions continue across a delete, so an old revision's messages never match a new tenant.
-    row.revision = row.revision + 1
-    for key, value in values.items():
-        setattr(row, key, value)
-    return row.revision, previous
 
 
 async def undo_create(

@@ -41,9 +41,7 @@ async def created(gateway: Gateway) -> tuple[TenantSpec, dict[str, Any]]:
     spec = TenantSpec.model_validate(
         {"tenant_id": f"p-{uuid4().hex[:8]}", "name": "read model", "service_requirements": {}}
     )
-    async with gateway.db.session(MODE) as session:
-        await record_creation(session, spec, datetime.now(UTC))
-        await session.commit()
+    await record_creation(gateway, MODE, spec, datetime.now(UTC))
     return spec, spec.model_dump(mode="json")
 
 
