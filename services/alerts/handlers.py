@@ -137,9 +137,8 @@ class AlertsService:
     ) -> None:
         """Create the preset's rules, or move their thresholds; rules a user changed stay."""
         bodies = [body.model_dump(mode="json") for body in default_rule_bodies(thresholds)]
-        async with self.runtime.db.session(mode) as session:
-            changed = await store.put_default_rules(session, tenant_id, bodies, datetime.now(UTC))
-            await session.commit()
+        async with self.runtime.db.connection(mode) as conn:
+            changed = await store.put_default_rules(conn, tenant_id, bodies, datetime.now(UTC))
         for rule_id, body in changed:
             self.evaluators[mode].put_rule(
                 compile_rule(rule_id, tenant_id, RuleBody.model_validate(body), True)

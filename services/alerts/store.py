@@ -7,10 +7,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import BigInteger, Column, DateTime, Identity, UniqueConstraint, delete, select
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
+
+from shared.db import json_text
 
 SCHEMA = "alerts"
 
@@ -136,36 +139,30 @@ async def rules_of(session: AsyncSession, tenant_id: str | None = None) -> list[
 
 
 async def put_default_rules(
-    session: AsyncSession, tenant_id: str, bodies: list[dict[str, Any]], now: datetime
+    conn: asyncpg.Connection, tenant_id: str, bodies: list[dict[str, Any]], now: datetime
 ) -> list[tuple[str, dict[str, Any]]]:
     """Create the tenant's default rules, or move those still as a preset made them; a rule a
-    user changed (no longer default) stays. One statement; returns (rule_id, body) of each rule
-    made or moved."""
+    user changed (no longer default) stays. One statement, in SQL on the driver connection (every
+    sized tenant runs it; as an ORM multi-row insert it was compiled anew each time); returns
+    (rule_id, body) of each rule made or moved."""
     if not bodies:
         return []
-    table = RuleRow.__table__  # type: ignore[attr-defined]
-    statement = insert(RuleRow).values(
-        [
-            {
-                # A new id each time: history and notifications are keyed by (rule, episode), so
-                # a rule made again after its tenant was deleted must not reuse the old id.
-                "rule_id": f"r-{uuid.uuid4().hex[:16]}",
-                "tenant_id": tenant_id,
-                "alert_name": body["alert_name"],
-                "body": body,
-                "is_default": True,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for body in bodies
-        ]
+    # A new id each time: history and notifications are keyed by (rule, episode), so a rule
+    # made again after its tenant was deleted must not reuse the old id.
+    rules = [{"rule_id": f"r-{uuid.uuid4().hex[:16]}", "body": body} for body in bodies]
+    records = await conn.fetch(
+        f"""INSERT INTO {SCHEMA}.rules
+          (rule_id, tenant_id, alert_name, body, is_default, created_at, updated_at)
+        SELECT rule.rule_id, $1, rule.body ->> 'alert_name', rule.body, true, $3, $3
+        FROM jsonb_to_recordset($2::jsonb) AS rule(rule_id text, body jsonb)
+        ON CONFLICT (tenant_id, alert_name) DO UPDATE SET body = excluded.body, updated_at = $3
+        WHERE {SCHEMA}.rules.is_default AND {SCHEMA}.rules.body IS DISTINCT FROM excluded.body
+        RETURNING rule_id, body""",
+        tenant_id,
+        json_text(rules),
+        now,
     )
-    upsert = statement.on_conflict_do_update(
-        index_elements=["tenant_id", "alert_name"],
-        set_={"body": statement.excluded.body, "updated_at": now},
-        where=table.c.is_default & table.c.body.is_distinct_from(statement.excluded.body),
-    ).returning(table.c.rule_id, table.c.body)
-    return [(row.rule_id, row.body) for row in await session.execute(upsert)]
+    return [(record["rule_id"], record["body"]) for record in records]
 
 
 async def find_rule(

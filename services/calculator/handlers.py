@@ -61,11 +61,13 @@ class TenantCommands:
 
     async def size_and_store(self, command: CreateTenant | UpdateTenant, must_exist: bool) -> None:
         tenant_id, revision = command.tenant_id, command.revision
-        async with self.db.session(self.mode) as session:
-            newest, deleted = await store.revisions(session, tenant_id)
+        # No transaction: one read, then one INSERT that a concurrent delivery of the same
+        # revision makes fail (and its retry then finds the revision stored).
+        async with self.db.connection(self.mode) as conn:
+            newest, deleted = await store.revisions(conn, tenant_id)
             if newest >= revision:
                 # A redelivery or a replay: publish the same outcome again (deduplicated).
-                stored = await store.get_revision(session, tenant_id, revision)
+                stored = await store.get_revision(conn, tenant_id, revision)
                 if stored is not None and stored.sizing is not None:
                     await self.announce(command.spec, revision, stored.sizing)
                 return
@@ -82,16 +84,14 @@ class TenantCommands:
                 await self.reject(tenant_id, revision, error.code, error.reason)
                 return
             sizing_json = sizing.model_dump(mode="json")
-            session.add(
-                store.TenantRevision(
-                    tenant_id=tenant_id,
-                    revision=revision,
-                    spec=command.spec.model_dump(mode="json"),
-                    sizing=sizing_json,
-                    created_at=datetime.now(UTC),
-                )
+            await store.add_revision(
+                conn,
+                tenant_id,
+                revision,
+                command.spec.model_dump(mode="json"),
+                sizing_json,
+                datetime.now(UTC),
             )
-            await session.commit()
         await self.announce(command.spec, revision, sizing_json)
 
     async def announce(self, spec: TenantSpec, revision: int, sizing: dict[str, Any]) -> None:
@@ -133,12 +133,11 @@ class TenantCommands:
         )
 
     async def delete(self, command: DeleteTenant) -> None:
-        async with self.db.session(self.mode) as session:
-            if command.revision > await store.deleted_revision(session, command.tenant_id):
+        async with self.db.transaction(self.mode) as conn:
+            if command.revision > await store.deleted_revision(conn, command.tenant_id):
                 await store.delete_tenant(
-                    session, command.tenant_id, command.revision, datetime.now(UTC)
+                    conn, command.tenant_id, command.revision, datetime.now(UTC)
                 )
-                await session.commit()
         await publish_event(
             self.broker,
             self.mode,

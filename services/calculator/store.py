@@ -1,14 +1,19 @@
-"""The calculator's tables (schema `calculator`): every revision of a tenant's spec and its sizing."""
+"""The calculator's tables (schema `calculator`): every revision of a tenant's spec and its sizing.
+
+The queries are SQL on the driver's connection (`Databases.connection`): every tenant's request
+runs them, and through an ORM session each would cost two to three times the CPU."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, delete, func, select
+import asyncpg
+from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, SQLModel
+
+from shared.db import json_text, loaded
 
 SCHEMA = "calculator"
 
@@ -33,43 +38,67 @@ class DeletedTenant(SQLModel, table=True):
     deleted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-async def revisions(session: AsyncSession, tenant_id: str) -> tuple[int, int]:
+async def revisions(conn: asyncpg.Connection, tenant_id: str) -> tuple[int, int]:
     """(the tenant's newest stored revision, the revision at which it was last deleted), 0 for
     none: in one round trip, without reading any spec or sizing."""
-    newest = select(func.max(col(TenantRevision.revision))).where(
-        col(TenantRevision.tenant_id) == tenant_id
+    record = await conn.fetchrow(
+        f"""SELECT
+          coalesce((SELECT max(revision) FROM {SCHEMA}.tenant_revisions WHERE tenant_id = $1), 0),
+          coalesce((SELECT revision FROM {SCHEMA}.deleted_tenants WHERE tenant_id = $1), 0)""",
+        tenant_id,
     )
-    deleted = select(col(DeletedTenant.revision)).where(col(DeletedTenant.tenant_id) == tenant_id)
-    row = (
-        await session.execute(
-            select(
-                func.coalesce(newest.scalar_subquery(), 0),
-                func.coalesce(deleted.scalar_subquery(), 0),
-            )
-        )
-    ).one()
-    return int(row[0]), int(row[1])
+    assert record is not None
+    return int(record[0]), int(record[1])
 
 
 async def get_revision(
-    session: AsyncSession, tenant_id: str, revision: int
+    conn: asyncpg.Connection, tenant_id: str, revision: int
 ) -> TenantRevision | None:
-    return await session.get(TenantRevision, (tenant_id, revision))
-
-
-async def deleted_revision(session: AsyncSession, tenant_id: str) -> int:
-    """The revision at which the tenant was last deleted, 0 if never."""
-    row = await session.get(DeletedTenant, tenant_id)
-    return row.revision if row else 0
-
-
-async def delete_tenant(session: AsyncSession, tenant_id: str, revision: int, at: datetime) -> None:
-    await session.execute(
-        delete(TenantRevision).where(TenantRevision.tenant_id == tenant_id)  # type: ignore[arg-type]
+    record = await conn.fetchrow(
+        f"SELECT {', '.join(TenantRevision.model_fields)} FROM {SCHEMA}.tenant_revisions"
+        " WHERE tenant_id = $1 AND revision = $2",
+        tenant_id,
+        revision,
     )
-    await session.merge(DeletedTenant(tenant_id=tenant_id, revision=revision, deleted_at=at))
+    return loaded(TenantRevision, record) if record else None
 
 
-async def count_tenants(session: AsyncSession) -> int:
-    result = await session.execute(select(func.count(func.distinct(TenantRevision.tenant_id))))
-    return int(result.scalar_one())
+async def add_revision(
+    conn: asyncpg.Connection,
+    tenant_id: str,
+    revision: int,
+    spec: dict[str, Any],
+    sizing: dict[str, Any],
+    at: datetime,
+) -> None:
+    await conn.execute(
+        f"INSERT INTO {SCHEMA}.tenant_revisions (tenant_id, revision, spec, sizing, created_at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        tenant_id,
+        revision,
+        json_text(spec),
+        json_text(sizing),
+        at,
+    )
+
+
+async def deleted_revision(conn: asyncpg.Connection, tenant_id: str) -> int:
+    """The revision at which the tenant was last deleted, 0 if never."""
+    revision = await conn.fetchval(
+        f"SELECT revision FROM {SCHEMA}.deleted_tenants WHERE tenant_id = $1", tenant_id
+    )
+    return int(revision or 0)
+
+
+async def delete_tenant(
+    conn: asyncpg.Connection, tenant_id: str, revision: int, at: datetime
+) -> None:
+    await conn.execute(f"DELETE FROM {SCHEMA}.tenant_revisions WHERE tenant_id = $1", tenant_id)
+    await conn.execute(
+        f"INSERT INTO {SCHEMA}.deleted_tenants (tenant_id, revision, deleted_at)"
+        " VALUES ($1, $2, $3) ON CONFLICT (tenant_id)"
+        " DO UPDATE SET revision = excluded.revision, deleted_at = excluded.deleted_at",
+        tenant_id,
+        revision,
+        at,
+    )

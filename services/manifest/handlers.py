@@ -13,8 +13,8 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from faststream.nats import NatsBroker
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.manifest import queries, store
 from services.manifest.naming import HASH_ANNOTATION
@@ -111,17 +111,17 @@ class TenantEvents:
 
     async def render_and_store(self, event: TenantSized) -> None:
         tenant_id, revision = event.tenant_id, event.revision
-        async with self.db.session(self.mode) as session:
-            deleted, newest = await store.revisions(session, tenant_id)
+        # No transaction: reads, then one INSERT that changes nothing when another replica
+        # stored the revision first.
+        async with self.db.connection(self.mode) as conn:
+            deleted, newest = await store.revisions(conn, tenant_id)
             if revision <= deleted:
                 return  # sized before a delete that has already been applied
             row = (
-                await store.get_manifest(session, tenant_id, revision)
-                if revision <= newest
-                else None
+                await store.get_manifest(conn, tenant_id, revision) if revision <= newest else None
             )
             if row is None:
-                name, auto_deploy = await self.name_and_auto_deploy(session, event)
+                name, auto_deploy = await self.name_and_auto_deploy(conn, event)
                 source = TenantManifestInput(
                     tenant_id=tenant_id,
                     name=name,
@@ -130,8 +130,7 @@ class TenantEvents:
                     sizing=event.sizing,
                 )
                 row = manifest_row(source, auto_deploy, datetime.now(UTC))
-                await store.save_manifest(session, row)
-                await session.commit()
+                await store.save_manifest(conn, row)
         if revision < newest:
             # Stored for the history, but announcing it would ask for an older deployment.
             log.info(
@@ -151,11 +150,11 @@ class TenantEvents:
 
     @staticmethod
     async def name_and_auto_deploy(
-        session: AsyncSession, event: TenantSized
+        conn: asyncpg.Connection, event: TenantSized
     ) -> tuple[str, bool | None]:
         if event.name is not None:
             return event.name, event.auto_deploy
-        seen = await store.spec_for(session, event.tenant_id, event.revision)
+        seen = await store.spec_for(conn, event.tenant_id, event.revision)
         if seen is not None:
             return seen.name, seen.auto_deploy
         log.warning(
@@ -165,9 +164,8 @@ class TenantEvents:
         return event.tenant_id, None
 
     async def delete(self, event: TenantDeleted) -> None:
-        async with self.db.session(self.mode) as session:
-            await store.mark_deleted(session, event.tenant_id, event.revision, datetime.now(UTC))
-            await session.commit()
+        async with self.db.transaction(self.mode) as conn:
+            await store.mark_deleted(conn, event.tenant_id, event.revision, datetime.now(UTC))
 
 
 def register(runtime: ServiceRuntime) -> None:

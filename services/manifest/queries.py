@@ -100,10 +100,10 @@ class ManifestQueries:
     async def get(self, body: ManifestQuery) -> Reply:
         if body.format not in MEDIA_TYPES:
             return refusal("INVALID_FORMAT", "format must be 'yaml' or 'json'")
-        async with self.db.session(self.mode) as session:
-            row = await store.live_manifest(session, body.tenant_id, body.revision)
+        async with self.db.connection(self.mode) as conn:
+            row = await store.live_manifest(conn, body.tenant_id, body.revision)
             if row is None:
-                if body.revision is not None and await store.live_manifest(session, body.tenant_id):
+                if body.revision is not None and await store.live_manifest(conn, body.tenant_id):
                     return revision_not_found(body.tenant_id, body.revision)
                 return tenant_not_found(body.tenant_id)
         return {
@@ -118,8 +118,8 @@ class ManifestQueries:
         }
 
     async def revisions(self, body: RevisionsQuery) -> Reply:
-        async with self.db.session(self.mode) as session:
-            rows = await store.live_revisions(session, body.tenant_id)
+        async with self.db.connection(self.mode) as conn:
+            rows = await store.live_revisions(conn, body.tenant_id)
         if not rows:
             return tenant_not_found(body.tenant_id)
         return {
@@ -130,10 +130,8 @@ class ManifestQueries:
         }
 
     async def diff(self, body: DiffQuery) -> Reply:
-        async with self.db.session(self.mode) as session:
-            rows = {
-                row.revision: row for row in await store.live_revisions(session, body.tenant_id)
-            }
+        async with self.db.connection(self.mode) as conn:
+            rows = {row.revision: row for row in await store.live_revisions(conn, body.tenant_id)}
         if not rows:
             return tenant_not_found(body.tenant_id)
         to = body.to_revision if body.to_revision is not None else max(rows)
@@ -165,8 +163,8 @@ class ManifestQueries:
             return refusal("INVALID_MANIFEST_ENCODING", str(error))
         if len(text.encode()) > MAX_MANIFEST_BYTES:
             return refusal("MANIFEST_TOO_LARGE", f"the manifest exceeds {MAX_MANIFEST_BYTES} bytes")
-        async with self.db.session(self.mode) as session:
-            row = await store.live_manifest(session, body.tenant_id)
+        async with self.db.connection(self.mode) as conn:
+            row = await store.live_manifest(conn, body.tenant_id)
         sizing = SizingResult.model_validate(row.source["sizing"]) if row else None
         gpu_price, core_price = prices_of(sizing, self.settings)
         try:

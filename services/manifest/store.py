@@ -1,14 +1,19 @@
-"""The manifest service's tables (schema `manifest`): rendered manifests, one row per revision."""
+"""The manifest service's tables (schema `manifest`): rendered manifests, one row per revision.
+
+The queries are SQL on the driver's connection (`Databases.connection`): every sized tenant runs
+them, and through an ORM session each would cost two to three times the CPU."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, func, update
-from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col, select
+import asyncpg
+from sqlalchemy import JSON, Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from shared.db import json_text, loaded
 
 SCHEMA = "manifest"
 
@@ -58,84 +63,100 @@ class DeletedTenant(SQLModel, table=True):
     deleted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-async def spec_for(session: AsyncSession, tenant_id: str, revision: int) -> TenantSpecSeen | None:
+MANIFEST_COLUMNS = tuple(ManifestRow.model_fields)
+_JSON_COLUMNS = frozenset({"objects", "monitored_objects", "object_counts", "source"})
+
+
+async def spec_for(
+    conn: asyncpg.Connection, tenant_id: str, revision: int
+) -> TenantSpecSeen | None:
     """The spec of this revision, else the newest earlier one (a name rarely changes)."""
-    result = await session.execute(
-        select(TenantSpecSeen)
-        .where(col(TenantSpecSeen.tenant_id) == tenant_id, col(TenantSpecSeen.revision) <= revision)
-        .order_by(col(TenantSpecSeen.revision).desc())
-        .limit(1)
+    record = await conn.fetchrow(
+        f"SELECT tenant_id, revision, name, auto_deploy FROM {SCHEMA}.tenant_specs"
+        " WHERE tenant_id = $1 AND revision <= $2 ORDER BY revision DESC LIMIT 1",
+        tenant_id,
+        revision,
     )
-    return result.scalar_one_or_none()
+    return loaded(TenantSpecSeen, record) if record else None
 
 
-async def save_manifest(session: AsyncSession, row: ManifestRow) -> None:
+async def save_manifest(conn: asyncpg.Connection, row: ManifestRow) -> None:
     """Insert once; a second insert of the same revision (another replica) changes nothing."""
-    values = {c.name: getattr(row, c.name) for c in ManifestRow.__table__.columns}  # type: ignore[attr-defined]
-    await session.execute(insert(ManifestRow).values(**values).on_conflict_do_nothing())
+    await conn.execute(
+        f"INSERT INTO {SCHEMA}.manifests ({', '.join(MANIFEST_COLUMNS)})"
+        f" VALUES ({', '.join(f'${n}' for n in range(1, len(MANIFEST_COLUMNS) + 1))})"
+        " ON CONFLICT DO NOTHING",
+        *(
+            json_text(getattr(row, name)) if name in _JSON_COLUMNS else getattr(row, name)
+            for name in MANIFEST_COLUMNS
+        ),
+    )
 
 
-async def get_manifest(session: AsyncSession, tenant_id: str, revision: int) -> ManifestRow | None:
-    return await session.get(ManifestRow, (tenant_id, revision))
+async def _manifests(conn: asyncpg.Connection, where: str, *arguments: Any) -> list[ManifestRow]:
+    records = await conn.fetch(
+        f"SELECT {', '.join(MANIFEST_COLUMNS)} FROM {SCHEMA}.manifests WHERE {where}", *arguments
+    )
+    return [loaded(ManifestRow, record) for record in records]
+
+
+async def get_manifest(
+    conn: asyncpg.Connection, tenant_id: str, revision: int
+) -> ManifestRow | None:
+    rows = await _manifests(conn, "tenant_id = $1 AND revision = $2", tenant_id, revision)
+    return rows[0] if rows else None
 
 
 async def live_manifest(
-    session: AsyncSession, tenant_id: str, revision: int | None = None
+    conn: asyncpg.Connection, tenant_id: str, revision: int | None = None
 ) -> ManifestRow | None:
     """The given revision, or the newest, of a tenant that is not deleted."""
-    statement = select(ManifestRow).where(
-        col(ManifestRow.tenant_id) == tenant_id, col(ManifestRow.deleted_at).is_(None)
+    rows = await _manifests(
+        conn,
+        "tenant_id = $1 AND deleted_at IS NULL AND ($2::integer IS NULL OR revision = $2)"
+        " ORDER BY revision DESC LIMIT 1",
+        tenant_id,
+        revision,
     )
-    if revision is not None:
-        statement = statement.where(col(ManifestRow.revision) == revision)
-    result = await session.execute(statement.order_by(col(ManifestRow.revision).desc()).limit(1))
-    return result.scalar_one_or_none()
+    return rows[0] if rows else None
 
 
-async def live_revisions(session: AsyncSession, tenant_id: str) -> list[ManifestRow]:
-    result = await session.execute(
-        select(ManifestRow)
-        .where(col(ManifestRow.tenant_id) == tenant_id, col(ManifestRow.deleted_at).is_(None))
-        .order_by(col(ManifestRow.revision))
+async def live_revisions(conn: asyncpg.Connection, tenant_id: str) -> list[ManifestRow]:
+    return await _manifests(
+        conn, "tenant_id = $1 AND deleted_at IS NULL ORDER BY revision", tenant_id
     )
-    return list(result.scalars())
 
 
-async def revisions(session: AsyncSession, tenant_id: str) -> tuple[int, int]:
+async def revisions(conn: asyncpg.Connection, tenant_id: str) -> tuple[int, int]:
     """(the revision at which the tenant was last deleted, its newest stored revision), 0 for
     none: in one round trip, without reading any manifest's objects."""
-    deleted = select(col(DeletedTenant.revision)).where(col(DeletedTenant.tenant_id) == tenant_id)
-    newest = select(func.max(col(ManifestRow.revision))).where(
-        col(ManifestRow.tenant_id) == tenant_id
+    record = await conn.fetchrow(
+        f"""SELECT
+          coalesce((SELECT revision FROM {SCHEMA}.deleted_tenants WHERE tenant_id = $1), 0),
+          coalesce((SELECT max(revision) FROM {SCHEMA}.manifests WHERE tenant_id = $1), 0)""",
+        tenant_id,
     )
-    row = (
-        await session.execute(
-            select(
-                func.coalesce(deleted.scalar_subquery(), 0),
-                func.coalesce(newest.scalar_subquery(), 0),
-            )
-        )
-    ).one()
-    return int(row[0]), int(row[1])
+    assert record is not None
+    return int(record[0]), int(record[1])
 
 
-async def mark_deleted(session: AsyncSession, tenant_id: str, revision: int, at: datetime) -> None:
+async def mark_deleted(
+    conn: asyncpg.Connection, tenant_id: str, revision: int, at: datetime
+) -> None:
     """Every manifest made before the delete is kept for audit but no longer served."""
-    await session.execute(
-        update(ManifestRow)
-        .where(
-            col(ManifestRow.tenant_id) == tenant_id,
-            col(ManifestRow.revision) < revision,
-            col(ManifestRow.deleted_at).is_(None),
-        )
-        .values(deleted_at=at)
+    await conn.execute(
+        f"UPDATE {SCHEMA}.manifests SET deleted_at = $3"
+        " WHERE tenant_id = $1 AND revision < $2 AND deleted_at IS NULL",
+        tenant_id,
+        revision,
+        at,
     )
-    await session.execute(
-        insert(DeletedTenant)
-        .values(tenant_id=tenant_id, revision=revision, deleted_at=at)
-        .on_conflict_do_update(
-            index_elements=["tenant_id"],
-            set_={"revision": revision, "deleted_at": at},
-            where=col(DeletedTenant.revision) < revision,
-        )
+    await conn.execute(
+        f"""INSERT INTO {SCHEMA}.deleted_tenants (tenant_id, revision, deleted_at)
+        VALUES ($1, $2, $3) ON CONFLICT (tenant_id)
+        DO UPDATE SET revision = excluded.revision, deleted_at = excluded.deleted_at
+        WHERE {SCHEMA}.deleted_tenants.revision < excluded.revision""",
+        tenant_id,
+        revision,
+        at,
     )

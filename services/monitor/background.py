@@ -91,8 +91,8 @@ async def generate_demo_metrics(
     interval = settings.demo_metrics_interval_seconds
     slot = slot_of(moment, interval)
     slot_start = datetime.fromtimestamp(slot * interval, UTC)
-    async with db.session(Mode.demo) as session:
-        tenants = [demo_tenant_of(row) for row in await store.demo_tenants(session)]
+    async with db.connection(Mode.demo) as conn:
+        tenants = [demo_tenant_of(row) for row in await store.demo_tenants(conn)]
     for tenant in tenants:
         values = demo_metrics(tenant, slot_start, slot, settings.demo_metrics_seed, interval)
         batch = MetricBatch(

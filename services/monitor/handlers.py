@@ -235,10 +235,10 @@ class DemoTenants:
         revision = int(body.get("revision", 0))
         if name not in FOLLOWED_EVENTS:
             return
-        async with self.db.session(Mode.demo) as session:
+        # Each event is one statement: no transaction around it.
+        async with self.db.connection(Mode.demo) as conn:
             if name == "tenant.deleted":
-                await store.forget_demo_tenant(session, tenant_id)
-                await session.commit()
+                await store.forget_demo_tenant(conn, tenant_id)
                 return
             now = datetime.now(UTC)
             if name == "tenant.sized":
@@ -249,10 +249,9 @@ class DemoTenants:
                     "memory_mib": int(sizing["total_requests"]["memory_mib"]),
                     "gpus": _gpu_count(sizing),
                 }
-                await store.record_sizing(session, tenant_id, revision, sized, now)
+                await store.record_sizing(conn, tenant_id, revision, sized, now)
             else:
-                await store.record_running(session, tenant_id, revision, RUNNING_AFTER[name], now)
-            await session.commit()
+                await store.record_running(conn, tenant_id, revision, RUNNING_AFTER[name], now)
 
 
 def register(runtime: ServiceRuntime, samples: dict[Mode, SampleStore]) -> None:

@@ -14,14 +14,13 @@ from datetime import datetime
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import Column, DateTime, delete, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+from sqlalchemy import Column, DateTime
+from sqlmodel import Field, SQLModel
 
 from services.monitor.partitions import TABLE, DayPartition, day_of_partition_name
 from shared.contracts.metrics import CheckedBatch, MetricBatchRecord
 from shared.contracts.monitoring import FAMILY_OF, family_of
+from shared.db import loaded
 
 SCHEMA = "monitor"
 COLUMNS = (
@@ -88,8 +87,11 @@ class DemoTenantRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
+DEMO_TENANT_COLUMNS = tuple(DemoTenantRow.model_fields)
+
+
 async def record_sizing(
-    session: AsyncSession,
+    conn: asyncpg.Connection,
     tenant_id: str,
     revision: int,
     sized: dict[str, Any],
@@ -98,56 +100,50 @@ async def record_sizing(
     """The tenant's size at `revision` (`preset`, `cpu_millicores`, `memory_mib`, `gpus`); an
     older revision than the one recorded changes nothing. One statement: events of one tenant
     may be handled at the same time, and the row lock of the upsert orders them."""
-    await _upsert(session, tenant_id, "sized_revision", revision, sized, now)
-
-
-async def record_running(
-    session: AsyncSession, tenant_id: str, revision: int, running: bool, now: datetime
-) -> None:
-    """Whether something runs for the tenant after the deployment of `revision`; an older
-    revision than the one recorded changes nothing."""
-    await _upsert(session, tenant_id, "status_revision", revision, {"running": running}, now)
-
-
-async def _upsert(
-    session: AsyncSession,
-    tenant_id: str,
-    revision_column: str,
-    revision: int,
-    values: dict[str, Any],
-    now: datetime,
-) -> None:
-    new_row = {
-        "tenant_id": tenant_id,
-        "running": False,
-        "preset": None,
-        "cpu_millicores": 0,
-        "memory_mib": 0,
-        "gpus": 0,
-        "sized_revision": 0,
-        "status_revision": 0,
-        **values,
-        revision_column: revision,
-        "updated_at": now,
-    }
-    statement = insert(DemoTenantRow).values(**new_row)
-    table = DemoTenantRow.__table__  # type: ignore[attr-defined]
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant_id"],
-            set_={**values, revision_column: revision, "updated_at": now},
-            where=table.c[revision_column] <= revision,
-        )
+    await conn.execute(
+        f"""INSERT INTO {SCHEMA}.demo_tenants ({", ".join(DEMO_TENANT_COLUMNS)})
+        VALUES ($1, false, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT (tenant_id) DO UPDATE SET
+          preset = excluded.preset, cpu_millicores = excluded.cpu_millicores,
+          memory_mib = excluded.memory_mib, gpus = excluded.gpus,
+          sized_revision = excluded.sized_revision, updated_at = excluded.updated_at
+        WHERE {SCHEMA}.demo_tenants.sized_revision <= excluded.sized_revision""",
+        tenant_id,
+        sized["preset"],
+        sized["cpu_millicores"],
+        sized["memory_mib"],
+        sized["gpus"],
+        revision,
+        now,
     )
 
 
-async def forget_demo_tenant(session: AsyncSession, tenant_id: str) -> None:
-    await session.execute(delete(DemoTenantRow).where(col(DemoTenantRow.tenant_id) == tenant_id))
+async def record_running(
+    conn: asyncpg.Connection, tenant_id: str, revision: int, running: bool, now: datetime
+) -> None:
+    """Whether something runs for the tenant after the deployment of `revision`; an older
+    revision than the one recorded changes nothing."""
+    await conn.execute(
+        f"""INSERT INTO {SCHEMA}.demo_tenants ({", ".join(DEMO_TENANT_COLUMNS)})
+        VALUES ($1, $2, NULL, 0, 0, 0, 0, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET
+          running = excluded.running, status_revision = excluded.status_revision,
+          updated_at = excluded.updated_at
+        WHERE {SCHEMA}.demo_tenants.status_revision <= excluded.status_revision""",
+        tenant_id,
+        running,
+        revision,
+        now,
+    )
 
 
-async def demo_tenants(session: AsyncSession) -> list[DemoTenantRow]:
-    statement = select(DemoTenantRow).order_by(col(DemoTenantRow.tenant_id))
-    return list((await session.execute(statement)).scalars())
+async def forget_demo_tenant(conn: asyncpg.Connection, tenant_id: str) -> None:
+    await conn.execute(f"DELETE FROM {SCHEMA}.demo_tenants WHERE tenant_id = $1", tenant_id)
+
+
+async def demo_tenants(conn: asyncpg.Connection) -> list[DemoTenantRow]:
+    records = await conn.fetch(
+        f"SELECT {', '.join(DEMO_TENANT_COLUMNS)} FROM {SCHEMA}.demo_tenants ORDER BY tenant_id"
+    )
+    return [loaded(DemoTenantRow, record) for record in records]
 
 
 def plain_postgres_url(url: str) -> str:

@@ -57,8 +57,8 @@ async def send_event(nc, tenant_id: str, name: str, body: dict) -> None:
 
 
 async def demo_row(monitor, tenant_id: str) -> store.DemoTenantRow | None:
-    async with monitor.db.session(Mode.demo) as session:
-        rows = {row.tenant_id: row for row in await store.demo_tenants(session)}
+    async with monitor.db.connection(Mode.demo) as conn:
+        rows = {row.tenant_id: row for row in await store.demo_tenants(conn)}
     return rows.get(tenant_id)
 
 
