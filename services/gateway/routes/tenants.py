@@ -66,7 +66,13 @@ async def list_tenants(
 async def settle(
     gateway: GatewayDep, mode: Mode, tenant_id: str, event: BusEvent
 ) -> store.TenantRow:
-    """Apply the settling event now, so the answer and the read model agree at once."""
+    """Apply the settling event now, so the answer and the read model agree at once. The read
+    model has usually applied it already: the row read outside a transaction shows that, and the
+    row is locked only when the event still changes it."""
+    async with gateway.db.connection(mode) as conn:
+        (row,) = await store.tenant_rows(conn, [tenant_id])
+    if not apply_event(row, event.name, event.data):
+        return row
     async with gateway.db.transaction(mode) as conn:
         (row,) = await store.tenant_rows(conn, [tenant_id], for_update=True)
         if apply_event(row, event.name, event.data):

@@ -1,5 +1,6 @@
 """The gateway's read model against a real PostgreSQL: events that change nothing are dropped on
-rows read outside a transaction (no lock taken), the others are applied as before."""
+rows read outside a transaction (no lock taken), the others are applied as before; the same
+holds for a request that settles its tenant's event."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from services.gateway import store
 from services.gateway.app import project
 from services.gateway.deps import Gateway
 from services.gateway.events import BusEvent
-from services.gateway.routes.tenants import record_creation
+from services.gateway.routes.tenants import record_creation, settle
 from shared.contracts.tenants import TenantSpec
 from shared.db import Databases
 from shared.modes import Mode
@@ -85,3 +86,39 @@ async def test_events_that_change_the_row_are_still_applied_in_order(gateway: Ga
     await project(gateway, events)
     row = await row_of(gateway, tid)
     assert row.name == "renamed" and row.status == "deploying"
+
+
+def sized(tenant_id: str) -> BusEvent:
+    quota = {"cpu_limit": "2", "memory_limit": "4Gi", "gpu_limit": 0, "storage_limit": "10Gi"}
+    sizing = {"preset": "small", "quota": quota, "gpu_type": None}
+    return BusEvent(MODE, tenant_id, "tenant.sized", {"revision": 1, "sizing": sizing})
+
+
+async def test_settling_an_event_the_read_model_applied_takes_no_lock(
+    gateway: Gateway, database_urls: dict[str, str]
+) -> None:
+    spec, _ = await created(gateway)
+    tid = spec.tenant_id
+    await project(gateway, [sized(tid)])
+    locker = await asyncpg.connect(database_urls["demo"])
+    try:
+        async with locker.transaction():
+            await locker.execute(
+                "SELECT 1 FROM gateway.tenants WHERE tenant_id = $1 FOR UPDATE", tid
+            )
+            # The request that created the tenant answers from the row as the read model left it.
+            row = await asyncio.wait_for(settle(gateway, MODE, tid, sized(tid)), timeout=5)
+    finally:
+        await locker.close()
+    assert row.sized_revision == 1 and row.cpu_limit == "2" and row.status == "pending"
+
+
+async def test_settling_an_event_the_read_model_has_not_applied_writes_it(
+    gateway: Gateway,
+) -> None:
+    spec, _ = await created(gateway)
+    tid = spec.tenant_id
+    row = await settle(gateway, MODE, tid, sized(tid))
+    stored = await row_of(gateway, tid)
+    assert row.sized_revision == stored.sized_revision == 1
+    assert stored.memory_limit == "4Gi" and stored.requested_spec is None
