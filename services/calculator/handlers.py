@@ -12,9 +12,15 @@ from services.calculator import store
 from services.calculator.catalogue import Catalogue
 from services.calculator.sizing import SizingError, size
 from shared import subjects
-from shared.bus import publish_event
+from shared.bus import acked, publish_event, publish_event_unacked
 from shared.consumers import ReceivedMessage, durable_subscriber
-from shared.contracts.sizing import EstimateReply, EstimateRequest, SizingRequest, TenantSized
+from shared.contracts.sizing import (
+    EstimateReply,
+    EstimateRequest,
+    SizingRequest,
+    SizingResult,
+    TenantSized,
+)
 from shared.contracts.tenants import (
     CreateTenant,
     DeleteTenant,
@@ -69,7 +75,8 @@ class TenantCommands:
                 # A redelivery or a replay: publish the same outcome again (deduplicated).
                 stored = await store.get_revision(conn, tenant_id, revision)
                 if stored is not None and stored.sizing is not None:
-                    await self.announce(command.spec, revision, stored.sizing)
+                    sizing = SizingResult.model_validate(stored.sizing)
+                    await self.announce(command.spec, revision, sizing)
                 return
             if revision <= deleted:
                 return
@@ -83,20 +90,21 @@ class TenantCommands:
             except SizingError as error:
                 await self.reject(tenant_id, revision, error.code, error.reason)
                 return
-            sizing_json = sizing.model_dump(mode="json")
             await store.add_revision(
                 conn,
                 tenant_id,
                 revision,
                 command.spec.model_dump(mode="json"),
-                sizing_json,
+                sizing.model_dump(mode="json"),
                 datetime.now(UTC),
             )
-        await self.announce(command.spec, revision, sizing_json)
+        await self.announce(command.spec, revision, sizing)
 
-    async def announce(self, spec: TenantSpec, revision: int, sizing: dict[str, Any]) -> None:
+    async def announce(self, spec: TenantSpec, revision: int, sizing: SizingResult) -> None:
+        """`tenant.accepted`, then `tenant.sized`: the first is not waited for before the second
+        goes out (they keep their order); both acks are before this returns."""
         tenant_id = spec.tenant_id
-        await publish_event(
+        accepted = await publish_event_unacked(
             self.broker,
             self.mode,
             tenant_id,
@@ -109,17 +117,16 @@ class TenantCommands:
             self.mode,
             tenant_id,
             "tenant.sized",
-            TenantSized.model_validate(
-                {
-                    "tenant_id": tenant_id,
-                    "revision": revision,
-                    "sizing": sizing,
-                    "name": spec.name,
-                    "auto_deploy": spec.auto_deploy,
-                }
+            TenantSized(
+                tenant_id=tenant_id,
+                revision=revision,
+                sizing=sizing,
+                name=spec.name,
+                auto_deploy=spec.auto_deploy,
             ),
             msg_id=f"tenant.sized:{tenant_id}:{revision}",
         )
+        await acked([accepted])
 
     async def reject(self, tenant_id: str, revision: int, code: str, reason: str) -> None:
         log.info("tenant rejected", extra={"tenant_id": tenant_id, "code": code, "reason": reason})

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Column, DateTime
+from sqlalchemy import JSON, Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -29,7 +29,8 @@ class ManifestRow(SQLModel, table=True):
     tenant_id: str = Field(primary_key=True, max_length=63)
     revision: int = Field(primary_key=True)
     content_hash: str
-    objects: list[dict[str, Any]] = Field(sa_column=Column(JSONB, nullable=False))
+    # `json`: stored and read back whole, never queried inside (`jsonb` costs the server more).
+    objects: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
     auto_deploy: bool | None = None
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
