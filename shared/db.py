@@ -101,26 +101,10 @@ class Databases:
             mode: async_sessionmaker(engine, expire_on_commit=False)
             for mode, engine in self.engines.items()
         }
-        self._readers = {
-            mode: async_sessionmaker(
-                engine.execution_options(isolation_level="AUTOCOMMIT"),
-                expire_on_commit=False,
-                autoflush=False,
-            )
-            for mode, engine in self.engines.items()
-        }
 
     @asynccontextmanager
     async def session(self, mode: Mode) -> AsyncIterator[AsyncSession]:
         async with self._sessions[mode]() as session:
-            yield session
-
-    @asynccontextmanager
-    async def reading(self, mode: Mode) -> AsyncIterator[AsyncSession]:
-        """A session for reads outside a transaction: each statement stands alone, with no
-        BEGIN and ROLLBACK around it (two round trips fewer). For reads only: what its objects
-        are changed to is never written (do not commit it)."""
-        async with self._readers[mode]() as session:
             yield session
 
     @asynccontextmanager
@@ -129,8 +113,14 @@ class Databases:
         statement stands alone. For hot paths written in SQL: a statement through an ORM session
         costs two to three times the client CPU of the same statement here."""
         async with self.engines[mode].connect() as conn:
-            pooled = await conn.get_raw_connection()
-            yield pooled.driver_connection
+            driver = (await conn.get_raw_connection()).driver_connection
+            try:
+                yield driver
+            finally:
+                if driver.is_in_transaction():
+                    # Left in a transaction (a BEGIN of the caller's own, a cancelled block):
+                    # closed rather than handed to the next caller in that state.
+                    await conn.invalidate()
 
     @asynccontextmanager
     async def transaction(self, mode: Mode) -> AsyncIterator[asyncpg.Connection]:

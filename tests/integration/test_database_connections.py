@@ -1,6 +1,7 @@
 """The connection pool against a real PostgreSQL: a connection the server closed is replaced
 before use, so the query after a database restart does not fail; a burst of sessions within the
-pool's size leaves its connections for the next burst."""
+pool's size leaves its connections for the next burst; the driver's connection from the same pool
+commits and rolls back by its block, and is never handed out inside a transaction."""
 
 from __future__ import annotations
 
@@ -76,5 +77,47 @@ async def test_a_burst_within_the_pool_size_keeps_its_connections_for_the_next(
         again = await asyncio.gather(*(backend_pid() for _ in range(12)))
         assert len(set(first)) == 12
         assert set(again) == set(first)  # no connection was closed and opened again
+    finally:
+        await db.dispose()
+
+
+async def test_a_transaction_commits_when_its_block_ends_and_rolls_back_when_it_raises(
+    settings: Settings,
+) -> None:
+    db = Databases(settings, pool_size=2)
+    try:
+        async with db.connection(Mode.prod) as conn:
+            await conn.execute("CREATE TABLE IF NOT EXISTS public.driver_blocks (id int)")
+            await conn.execute("TRUNCATE public.driver_blocks")
+        async with db.transaction(Mode.prod) as conn:
+            await conn.execute("INSERT INTO public.driver_blocks VALUES (1)")
+        with pytest.raises(RuntimeError):
+            async with db.transaction(Mode.prod) as conn:
+                await conn.execute("INSERT INTO public.driver_blocks VALUES (2)")
+                raise RuntimeError("the handler failed")
+        async with db.connection(Mode.prod) as conn:
+            assert await conn.fetch("SELECT id FROM public.driver_blocks") == [(1,)]
+            # JSON goes in as text and comes back decoded, as through the ORM.
+            assert await conn.fetchval("SELECT $1::jsonb", '{"a": [1]}') == {"a": [1]}
+    finally:
+        await db.dispose()
+
+
+async def test_a_connection_left_in_a_transaction_is_not_handed_out_again(
+    settings: Settings,
+) -> None:
+    db = Databases(settings, pool_size=1)
+    try:
+        async with db.connection(Mode.prod) as conn:
+            left = await conn.fetchval("SELECT pg_backend_pid()")
+            await conn.execute("BEGIN")
+        async with db.connection(Mode.prod) as conn:
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SELECT pg_backend_pid()") != left
+        async with db.connection(Mode.prod) as conn:
+            kept = await conn.fetchval("SELECT pg_backend_pid()")
+        async with db.connection(Mode.prod) as conn:
+            # One that ends outside a transaction stays in the pool.
+            assert await conn.fetchval("SELECT pg_backend_pid()") == kept
     finally:
         await db.dispose()
