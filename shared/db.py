@@ -113,7 +113,7 @@ class Databases:
         statement stands alone. For hot paths written in SQL: a statement through an ORM session
         costs two to three times the client CPU of the same statement here."""
         async with self.engines[mode].connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
+            driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
             try:
                 yield driver
             finally:

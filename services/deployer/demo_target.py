@@ -39,6 +39,8 @@ class DemoTarget:
         self.spec: ClusterSpec = load_cluster(settings.virtual_cluster_file or DEFAULT_CLUSTER_FILE)
         self._cached: tuple[int, ClusterState] | None = None
         self._memo = PlacementMemo()
+        # This process places one tenant at a time, on the state it cached last.
+        self._placing = asyncio.Lock()
 
     async def prepare(self) -> None:
         """Create the cluster row, or fit the stored pods to the nodes of the current file."""
@@ -149,6 +151,30 @@ class DemoTarget:
         return Outcome(ok=True, objects=statuses, inventory=inventory, placement=where)
 
     async def _place(self, job: Job) -> PlacementReport:
+        async with self._placing:
+            placement = await self._place_on_cached(job)
+            return placement if placement is not None else await self._place_locked(job)
+
+    async def _place_on_cached(self, job: Job) -> PlacementReport | None:
+        """Place on the state cached at the last version seen and write it if the cluster is
+        still at that version: one statement, no lock. None when it is not (another replica
+        placed meanwhile) or the tenant did not fit there: the locked way then decides."""
+        if self._cached is None:
+            return None
+        version, state = self._cached
+        new_state, placement = place_tenant(state, job.tenant_id, job.objects, self._memo)
+        if not placement.ok:
+            return None
+        start, end = new_state.tenant_span(job.tenant_id)
+        pods = [p.model_dump(mode="json") for p in new_state.pods[start:end]]
+        async with self.db.connection(Mode.demo) as conn:
+            if not await store.save_tenant_pods_at(conn, version, job.tenant_id, pods, utc_now()):
+                return None
+            self._cached = (version + 1, new_state)
+            await self._show(conn, job, placement)
+        return placement
+
+    async def _place_locked(self, job: Job) -> PlacementReport:
         """Place and record in one transaction, with the cluster row locked throughout."""
         try:
             async with self.db.transaction(Mode.demo) as conn:
@@ -156,16 +182,17 @@ class DemoTarget:
                 new_state, placement = place_tenant(state, job.tenant_id, job.objects, self._memo)
                 if placement.ok:
                     await self._save(conn, version, new_state, job.tenant_id)
-                    if self.settings.rollout_seconds_per_replica > 0:
-                        # Shown by GET .../deployment while the pods roll out; with no rollout
-                        # time the outcome, written next, carries it.
-                        await store.show_placement(
-                            conn, job.deployment_id, _placement(placement), "dry-run"
-                        )
+                    await self._show(conn, job, placement)
         except BaseException:
             self.forget_cache()
             raise
         return placement
+
+    async def _show(self, conn: asyncpg.Connection, job: Job, placement: PlacementReport) -> None:
+        if self.settings.rollout_seconds_per_replica > 0:
+            # Shown by GET .../deployment while the pods roll out; with no rollout time the
+            # outcome, written next, carries it.
+            await store.show_placement(conn, job.deployment_id, _placement(placement), "dry-run")
 
     async def _roll_out(self, job: Job) -> None:
         seconds = self.settings.rollout_seconds_per_replica

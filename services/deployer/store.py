@@ -331,6 +331,30 @@ async def save_tenant_pods(
     )
 
 
+async def save_tenant_pods_at(
+    conn: asyncpg.Connection, version: int, tenant_id: str, pods: list[dict[str, Any]], at: datetime
+) -> bool:
+    """Replace one tenant's pods and raise the cluster's version, if the version is still
+    `version`; whether it was. One statement, outside a transaction: the version check is the
+    lock (another placement meanwhile has raised it)."""
+    done = await conn.fetchval(
+        f"""WITH raised AS (
+          UPDATE {SCHEMA}.cluster_state SET version = $1 + 1, updated_at = $2
+          WHERE name = $3 AND version = $1 RETURNING version),
+        changed AS (
+          INSERT INTO {SCHEMA}.virtual_pods (tenant_id, pods, updated_at)
+          SELECT $4, $5, $2 FROM raised ON CONFLICT (tenant_id)
+          DO UPDATE SET pods = excluded.pods, updated_at = excluded.updated_at)
+        SELECT count(*) FROM raised""",
+        version,
+        at,
+        VIRTUAL_CLUSTER,
+        tenant_id,
+        json_text(pods),
+    )
+    return bool(done)
+
+
 async def purge_tenant(conn: asyncpg.Connection, tenant_id: str) -> None:
     """Forget the manifests of a deleted tenant (deployments stay as history)."""
     await conn.execute(f"DELETE FROM {SCHEMA}.manifests WHERE tenant_id = $1", tenant_id)
