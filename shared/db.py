@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import class_mapper
 from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import SQLModel
 
 from shared.migrations import upgrade_schema
@@ -112,15 +113,18 @@ class Databases:
         """The driver's own connection, from the same pool, outside a transaction: each
         statement stands alone. For hot paths written in SQL: a statement through an ORM session
         costs two to three times the client CPU of the same statement here."""
-        async with self.engines[mode].connect() as conn:
-            driver: asyncpg.Connection = (await conn.get_raw_connection()).driver_connection
-            try:
-                yield driver
-            finally:
-                if driver.is_in_transaction():
-                    # Left in a transaction (a BEGIN of the caller's own, a cancelled block):
-                    # closed rather than handed to the next caller in that state.
-                    await conn.invalidate()
+        # Straight from the pool (its checkout checks run as for a session): half the CPU of
+        # going through an AsyncConnection, on the paths that take one per message.
+        pooled = await greenlet_spawn(self.engines[mode].sync_engine.pool.connect)
+        driver: asyncpg.Connection = pooled.driver_connection
+        try:
+            yield driver
+        finally:
+            if driver.is_in_transaction():
+                # Left in a transaction (a BEGIN of the caller's own, a cancelled block):
+                # closed rather than handed to the next caller in that state.
+                await greenlet_spawn(pooled.invalidate)
+            await greenlet_spawn(pooled.close)
 
     @asynccontextmanager
     async def transaction(self, mode: Mode) -> AsyncIterator[asyncpg.Connection]:

@@ -121,3 +121,23 @@ async def test_a_connection_left_in_a_transaction_is_not_handed_out_again(
             assert await conn.fetchval("SELECT pg_backend_pid()") == kept
     finally:
         await db.dispose()
+
+
+async def test_driver_connections_the_server_closed_are_replaced_before_use(
+    settings: Settings, servers: Servers, database_urls: dict[str, str]
+) -> None:
+    db = Databases(settings, pool_size=2)
+    try:
+
+        async def backend_pid() -> int:
+            async with db.connection(Mode.prod) as conn:
+                return int(await conn.fetchval("SELECT pg_backend_pid()"))
+
+        first = await asyncio.gather(backend_pid(), backend_pid())
+        database = database_urls["prod"].rsplit("/", 1)[-1]
+        assert await _terminate_backends(servers.postgres_admin_url, database) == 2
+        await asyncio.sleep(0.05)
+        again = await asyncio.gather(backend_pid(), backend_pid())
+        assert not set(again) & set(first)
+    finally:
+        await db.dispose()
