@@ -106,11 +106,37 @@ async def tenant_rows(
     return [loaded(TenantRow, record) for record in records]
 
 
-async def write_tenant(conn: asyncpg.Connection, row: TenantRow) -> None:
-    """Write every column of a row read by `tenant_rows` (and changed by the projection)."""
-    await conn.execute(
-        _UPDATE_TENANT, *(_parameter(name, getattr(row, name)) for name in TENANT_COLUMNS)
+async def versioned_tenant_rows(
+    conn: asyncpg.Connection, tenant_ids: Iterable[str]
+) -> dict[str, tuple[TenantRow, int]]:
+    """The rows, each with its version (PostgreSQL's `xmin`: every write of the row changes it),
+    for a `write_tenant` that must not overwrite a change made since."""
+    records = await conn.fetch(
+        f"SELECT xmin, {', '.join(TENANT_COLUMNS)} FROM {SCHEMA}.tenants"
+        " WHERE tenant_id = any($1::text[])",
+        list(tenant_ids),
     )
+    versioned = {}
+    for record in records:
+        values = dict(record)
+        version = int(values.pop("xmin"))
+        versioned[record["tenant_id"]] = (loaded(TenantRow, values), version)
+    return versioned
+
+
+async def write_tenant(
+    conn: asyncpg.Connection, row: TenantRow, version: int | None = None
+) -> bool:
+    """Write every column of a row read (and changed by the projection); with the `version` it
+    was read at, only if nobody wrote it since. Whether it was written."""
+    values = (_parameter(name, getattr(row, name)) for name in TENANT_COLUMNS)
+    if version is None:
+        status = await conn.execute(_UPDATE_TENANT, *values)
+    else:
+        status = await conn.execute(
+            f"{_UPDATE_TENANT} AND xmin = ${len(TENANT_COLUMNS) + 1}", *values, version
+        )
+    return bool(status == "UPDATE 1")
 
 
 async def add_tenant(

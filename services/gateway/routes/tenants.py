@@ -67,12 +67,14 @@ async def settle(
     gateway: GatewayDep, mode: Mode, tenant_id: str, event: BusEvent
 ) -> store.TenantRow:
     """Apply the settling event now, so the answer and the read model agree at once. The read
-    model has usually applied it already: the row read outside a transaction shows that, and the
-    row is locked only when the event still changes it."""
+    model has usually applied it already: the row read outside a transaction shows that. Else
+    the row is written if nobody wrote it since it was read, and only failing that locked."""
     async with gateway.db.connection(mode) as conn:
-        (row,) = await store.tenant_rows(conn, [tenant_id])
-    if not apply_event(row, event.name, event.data):
-        return row
+        ((row, version),) = (await store.versioned_tenant_rows(conn, [tenant_id])).values()
+        if not apply_event(row, event.name, event.data):
+            return row
+        if await store.write_tenant(conn, row, version):
+            return row
     async with gateway.db.transaction(mode) as conn:
         (row,) = await store.tenant_rows(conn, [tenant_id], for_update=True)
         if apply_event(row, event.name, event.data):

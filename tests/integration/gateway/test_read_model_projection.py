@@ -1,6 +1,7 @@
 """The gateway's read model against a real PostgreSQL: events that change nothing are dropped on
-rows read outside a transaction (no lock taken), the others are applied as before; the same
-holds for a request that settles its tenant's event."""
+rows read outside a transaction (no lock taken), the others are written back unless the row was
+written since it was read, in which case they are applied to the row as it now is; the same holds
+for a request that settles its tenant's event."""
 
 from __future__ import annotations
 
@@ -122,3 +123,49 @@ async def test_settling_an_event_the_read_model_has_not_applied_writes_it(
     stored = await row_of(gateway, tid)
     assert row.sized_revision == stored.sized_revision == 1
     assert stored.memory_limit == "4Gi" and stored.requested_spec is None
+
+
+async def test_a_row_written_since_it_was_read_is_not_overwritten(
+    gateway: Gateway, database_urls: dict[str, str]
+) -> None:
+    spec, _ = await created(gateway)
+    tid = spec.tenant_id
+    async with gateway.db.connection(MODE) as conn:
+        ((row, version),) = (await store.versioned_tenant_rows(conn, [tid])).values()
+        await conn.execute(
+            "UPDATE gateway.tenants SET name = 'meanwhile' WHERE tenant_id = $1", tid
+        )
+        row.status = "running"
+        assert not await store.write_tenant(conn, row, version)
+        ((_, now),) = (await store.versioned_tenant_rows(conn, [tid])).values()
+        row.name = "meanwhile"
+        assert await store.write_tenant(conn, row, now)
+    stored = await row_of(gateway, tid)
+    assert stored.name == "meanwhile" and stored.status == "running"
+
+
+async def test_events_on_a_row_written_meanwhile_are_applied_to_the_row_as_it_now_is(
+    gateway: Gateway, database_urls: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec, spec_json = await created(gateway)
+    tid = spec.tenant_id
+    read = store.versioned_tenant_rows
+
+    async def read_then_written_elsewhere(conn: Any, tenant_ids: Any) -> Any:
+        rows = await read(conn, tenant_ids)
+        other = await asyncpg.connect(database_urls["demo"])
+        await other.execute("UPDATE gateway.tenants SET last_error = 'x' WHERE tenant_id = $1", tid)
+        await other.close()
+        return rows
+
+    monkeypatch.setattr(store, "versioned_tenant_rows", read_then_written_elsewhere)
+    renamed = {**spec_json, "name": "renamed"}
+    await project(
+        gateway,
+        [
+            BusEvent(MODE, tid, "tenant.accepted", {"revision": 1, "spec": renamed}),
+            BusEvent(MODE, tid, "deployment.started", {"revision": 1}),
+        ],
+    )
+    row = await row_of(gateway, tid)
+    assert (row.name, row.status, row.last_error) == ("renamed", "deploying", "x")
