@@ -69,7 +69,8 @@ class Deployer:
         deployment_id = auto_deployment_id(tenant_id, revision, event.content_hash)
         async with self._tenant(tenant_id):
             async with self.db.transaction(self.mode) as conn:
-                tenant = await store.tenant(conn, tenant_id, for_update=True)
+                found = await store.known_tenant(conn, tenant_id, for_update=True)
+                tenant = found or store.new_tenant(tenant_id)
                 if revision <= tenant.deleted_revision:
                     return
                 await store.keep_manifest(
@@ -81,7 +82,8 @@ class Deployer:
                     event.auto_deploy,
                     utc_now(),
                 )
-                row = await store.deployment(conn, deployment_id)
+                # A deployment is recorded with its tenant's row: a new tenant has none.
+                row = await store.deployment(conn, deployment_id) if found else None
                 seen = row is not None
                 stale = revision <= tenant.last_revision and not seen
                 auto = auto_deploys(event.auto_deploy, self.mode, self.settings)

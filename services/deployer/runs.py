@@ -82,8 +82,11 @@ class DeploymentRuns:
         ):
             # The rendered event may still be on its way: the command is tried again.
             raise ManifestNotRendered(f"no manifest of revision {manifest_revision} yet")
+        tenant.current_deployment_id = deployment_id
+        tenant.last_revision = max(tenant.last_revision, revision)
+        tenant.updated_at = utc_now()
         if row is None:
-            row = store.DeploymentRow(
+            started = store.DeploymentRow(
                 deployment_id=deployment_id,
                 tenant_id=tenant_id,
                 revision=revision,
@@ -94,11 +97,9 @@ class DeploymentRuns:
                 objects=[],
                 started_at=utc_now(),
             )
-            await store.add_deployment(conn, row)
-        tenant.current_deployment_id = deployment_id
-        tenant.last_revision = max(tenant.last_revision, revision)
-        tenant.updated_at = utc_now()
-        await store.save_tenant(conn, tenant)
+            await store.add_deployment(conn, started, tenant)
+        else:
+            await store.save_tenant(conn, tenant)
         return Opened(reporter, kind, reason, manifest_revision, objects, list(tenant.inventory))
 
     async def carry_out(self, opened: Opened, msg: ReceivedMessage | None) -> None:

@@ -117,9 +117,11 @@ async def tenant(
 ) -> TenantRow:
     """The tenant's row, or a new empty one (stored by `save_tenant`) when the deployer has not
     seen the tenant."""
-    return await known_tenant(conn, tenant_id, for_update=for_update) or TenantRow(
-        tenant_id=tenant_id, inventory=[], updated_at=utc_now()
-    )
+    return await known_tenant(conn, tenant_id, for_update=for_update) or new_tenant(tenant_id)
+
+
+def new_tenant(tenant_id: str) -> TenantRow:
+    return TenantRow(tenant_id=tenant_id, inventory=[], updated_at=utc_now())
 
 
 async def known_tenant(
@@ -132,13 +134,19 @@ async def known_tenant(
     return loaded(TenantRow, record) if record else None
 
 
-async def save_tenant(conn: asyncpg.Connection, row: TenantRow) -> None:
-    await conn.execute(
-        f"""INSERT INTO {SCHEMA}.tenants ({TENANT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (tenant_id) DO UPDATE SET applied_revision = excluded.applied_revision,
-          last_revision = excluded.last_revision, deleted_revision = excluded.deleted_revision,
-          current_deployment_id = excluded.current_deployment_id,
-          inventory = excluded.inventory, updated_at = excluded.updated_at""",
+_SAVE_TENANT = f"""INSERT INTO {SCHEMA}.tenants ({TENANT_COLUMNS}) VALUES (%s)
+    ON CONFLICT (tenant_id) DO UPDATE SET applied_revision = excluded.applied_revision,
+      last_revision = excluded.last_revision, deleted_revision = excluded.deleted_revision,
+      current_deployment_id = excluded.current_deployment_id,
+      inventory = excluded.inventory, updated_at = excluded.updated_at"""
+
+
+def _placeholders(first: int, count: int) -> str:
+    return ", ".join(f"${n}" for n in range(first, first + count))
+
+
+def _tenant_values(row: TenantRow) -> tuple[Any, ...]:
+    return (
         row.tenant_id,
         row.applied_revision,
         row.last_revision,
@@ -147,6 +155,10 @@ async def save_tenant(conn: asyncpg.Connection, row: TenantRow) -> None:
         json_text(row.inventory),
         row.updated_at,
     )
+
+
+async def save_tenant(conn: asyncpg.Connection, row: TenantRow) -> None:
+    await conn.execute(_SAVE_TENANT % _placeholders(1, 7), *_tenant_values(row))
 
 
 async def manifest(conn: asyncpg.Connection, tenant_id: str, revision: int) -> ManifestRow | None:
@@ -188,10 +200,8 @@ async def deployment(conn: asyncpg.Connection, deployment_id: str) -> Deployment
     return loaded(DeploymentRow, record) if record else None
 
 
-async def add_deployment(conn: asyncpg.Connection, row: DeploymentRow) -> None:
-    await conn.execute(
-        f"INSERT INTO {SCHEMA}.deployments ({DEPLOYMENT_COLUMNS})"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+def _deployment_values(row: DeploymentRow) -> tuple[Any, ...]:
+    return (
         row.deployment_id,
         row.tenant_id,
         row.revision,
@@ -205,6 +215,17 @@ async def add_deployment(conn: asyncpg.Connection, row: DeploymentRow) -> None:
         None if row.placement is None else json_text(row.placement),
         row.started_at,
         row.finished_at,
+    )
+
+
+async def add_deployment(conn: asyncpg.Connection, row: DeploymentRow, tenant: TenantRow) -> None:
+    """Record a new deployment and save its tenant's row, in one statement."""
+    await conn.execute(
+        f"""WITH added AS (
+          INSERT INTO {SCHEMA}.deployments ({DEPLOYMENT_COLUMNS}) VALUES ({_placeholders(1, 13)}))
+        {_SAVE_TENANT % _placeholders(14, 7)}""",
+        *_deployment_values(row),
+        *_tenant_values(tenant),
     )
 
 

@@ -44,12 +44,14 @@ def parse_event(subject: str, data: bytes) -> BusEvent:
     return BusEvent(*event_address(subject), json.loads(data))
 
 
-async def project(gateway: Gateway, events: list[BusEvent]) -> None:
+async def project(gateway: Gateway, events: list[BusEvent], tries: int = 2) -> None:
     """Apply a batch of one mode's events to the read model, in stream order.
 
     The rows of the batch's tenants are read outside a transaction and the events applied to
     them; a row that changed is written back only if nobody wrote it since it was read, else
-    that tenant's events are applied again on its row locked. So a new tenant's
+    that tenant's events are applied again to its row read anew (what was written meanwhile is
+    usually the same change: the request that created the tenant applies its `tenant.sized`
+    too), and on the last try to its row locked. So a new tenant's
     `tenant.accepted` and `tenant.sized`, which the request that created it records itself,
     cost a SELECT and nothing more, and a change costs two statements and no transaction.
     Deployment statuses of tenants not read are one UPDATE each."""
@@ -78,7 +80,11 @@ async def project(gateway: Gateway, events: list[BusEvent]) -> None:
             if not await store.write_tenant(conn, row, version):
                 contended.add(tenant_id)
     if contended:
-        await project_locked(gateway, [e for e in events if e.tenant_id in contended])
+        again = [e for e in events if e.tenant_id in contended]
+        if tries > 1:
+            await project(gateway, again, tries - 1)
+        else:
+            await project_locked(gateway, again)
 
 
 async def project_locked(gateway: Gateway, events: list[BusEvent]) -> None:

@@ -68,13 +68,15 @@ async def settle(
 ) -> store.TenantRow:
     """Apply the settling event now, so the answer and the read model agree at once. The read
     model has usually applied it already: the row read outside a transaction shows that. Else
-    the row is written if nobody wrote it since it was read, and only failing that locked."""
-    async with gateway.db.connection(mode) as conn:
-        ((row, version),) = (await store.versioned_tenant_rows(conn, [tenant_id])).values()
-        if not apply_event(row, event.name, event.data):
-            return row
-        if await store.write_tenant(conn, row, version):
-            return row
+    the row is written if nobody wrote it since it was read (twice: what was written meanwhile
+    is usually the read model applying the same event), and only failing that locked."""
+    for _ in range(2):
+        async with gateway.db.connection(mode) as conn:
+            ((row, version),) = (await store.versioned_tenant_rows(conn, [tenant_id])).values()
+            if not apply_event(row, event.name, event.data):
+                return row
+            if await store.write_tenant(conn, row, version):
+                return row
     async with gateway.db.transaction(mode) as conn:
         (row,) = await store.tenant_rows(conn, [tenant_id], for_update=True)
         if apply_event(row, event.name, event.data):
