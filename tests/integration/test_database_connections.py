@@ -6,6 +6,7 @@ commits and rolls back by its block, and is never handed out inside a transactio
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import pytest
@@ -39,22 +40,33 @@ async def _terminate_backends(admin_url: str, database: str) -> int:
         await admin.close()
 
 
+async def _session_backend(db: Databases) -> int:
+    async with db.session(Mode.prod) as session:
+        return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _driver_backend(db: Databases) -> int:
+    async with db.connection(Mode.prod) as conn:
+        return int(await conn.fetchval("SELECT pg_backend_pid()"))
+
+
+@pytest.mark.parametrize(
+    "backend_pid", [_session_backend, _driver_backend], ids=["session", "driver connection"]
+)
 async def test_connections_the_server_closed_are_replaced_before_use(
-    settings: Settings, servers: Servers, database_urls: dict[str, str]
+    settings: Settings,
+    servers: Servers,
+    database_urls: dict[str, str],
+    backend_pid: Callable[[Databases], Awaitable[int]],
 ) -> None:
     db = Databases(settings, pool_size=2)
     try:
-
-        async def backend_pid() -> int:
-            async with db.session(Mode.prod) as session:
-                return int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())
-
-        # Two sessions at once leave two connections in the pool.
-        first = await asyncio.gather(backend_pid(), backend_pid())
+        # Two at once leave two connections in the pool.
+        first = await asyncio.gather(backend_pid(db), backend_pid(db))
         database = database_urls["prod"].rsplit("/", 1)[-1]
         assert await _terminate_backends(servers.postgres_admin_url, database) == 2
         await asyncio.sleep(0.05)  # the event loop reads the servers' goodbyes
-        again = await asyncio.gather(backend_pid(), backend_pid())
+        again = await asyncio.gather(backend_pid(db), backend_pid(db))
         assert not set(again) & set(first)
     finally:
         await db.dispose()
@@ -119,25 +131,5 @@ async def test_a_connection_left_in_a_transaction_is_not_handed_out_again(
         async with db.connection(Mode.prod) as conn:
             # One that ends outside a transaction stays in the pool.
             assert await conn.fetchval("SELECT pg_backend_pid()") == kept
-    finally:
-        await db.dispose()
-
-
-async def test_driver_connections_the_server_closed_are_replaced_before_use(
-    settings: Settings, servers: Servers, database_urls: dict[str, str]
-) -> None:
-    db = Databases(settings, pool_size=2)
-    try:
-
-        async def backend_pid() -> int:
-            async with db.connection(Mode.prod) as conn:
-                return int(await conn.fetchval("SELECT pg_backend_pid()"))
-
-        first = await asyncio.gather(backend_pid(), backend_pid())
-        database = database_urls["prod"].rsplit("/", 1)[-1]
-        assert await _terminate_backends(servers.postgres_admin_url, database) == 2
-        await asyncio.sleep(0.05)
-        again = await asyncio.gather(backend_pid(), backend_pid())
-        assert not set(again) & set(first)
     finally:
         await db.dispose()
