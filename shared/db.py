@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 import msgspec
-from sqlalchemy import event, exc, text
+from sqlalchemy import JSON, event, exc, inspect, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,6 +55,37 @@ def json_text(value: Any) -> str:
 
 
 Row = TypeVar("Row", bound=SQLModel)
+
+
+def column_list(model: type[SQLModel]) -> str:
+    """The model's columns, in its fields' order: the order `row_values` gives."""
+    return ", ".join(model.model_fields)
+
+
+def placeholders(count: int, first: int = 1) -> str:
+    """`$1, $2, ...`: `count` parameters from `first` on."""
+    return ", ".join(f"${n}" for n in range(first, first + count))
+
+
+@functools.cache
+def _json_columns(model: type[SQLModel]) -> frozenset[str]:
+    return frozenset(c.key for c in inspect(model).columns if isinstance(c.type, JSON))
+
+
+def parameters(model: type[SQLModel], values: Mapping[str, Any]) -> list[Any]:
+    """Values for the model's columns named by `values`, in its order, as a driver connection
+    takes them (JSON columns as text)."""
+    json_columns = _json_columns(model)
+    return [
+        json_text(value) if name in json_columns and value is not None else value
+        for name, value in values.items()
+    ]
+
+
+def row_values(row: SQLModel) -> list[Any]:
+    """Every column of a row, in the order of `column_list`, as a driver connection takes them."""
+    fields = type(row).model_fields
+    return parameters(type(row), {name: getattr(row, name) for name in fields})
 
 
 def loaded(model: type[Row], record: Mapping[str, Any]) -> Row:

@@ -13,7 +13,7 @@ from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import json_text, loaded
+from shared.db import column_list, json_text, loaded
 
 SCHEMA = "calculator"
 
@@ -55,7 +55,7 @@ async def get_revision(
     conn: asyncpg.Connection, tenant_id: str, revision: int
 ) -> TenantRevision | None:
     record = await conn.fetchrow(
-        f"SELECT {', '.join(TenantRevision.model_fields)} FROM {SCHEMA}.tenant_revisions"
+        f"SELECT {column_list(TenantRevision)} FROM {SCHEMA}.tenant_revisions"
         " WHERE tenant_id = $1 AND revision = $2",
         tenant_id,
         revision,

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.contracts.base import utc_now
-from shared.db import json_text, loaded
+from shared.db import column_list, json_text, loaded, placeholders, row_values
 
 SCHEMA = "deployer"
 VIRTUAL_CLUSTER = "virtual"
@@ -103,13 +103,9 @@ class TenantPodsRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-def _columns(model: type[SQLModel]) -> str:
-    return ", ".join(model.model_fields)
-
-
-TENANT_COLUMNS = _columns(TenantRow)
-DEPLOYMENT_COLUMNS = _columns(DeploymentRow)
-MANIFEST_COLUMNS = _columns(ManifestRow)
+TENANT_COLUMNS = column_list(TenantRow)
+DEPLOYMENT_COLUMNS = column_list(DeploymentRow)
+MANIFEST_COLUMNS = column_list(ManifestRow)
 
 
 async def tenant(
@@ -141,24 +137,8 @@ _SAVE_TENANT = f"""INSERT INTO {SCHEMA}.tenants ({TENANT_COLUMNS}) VALUES (%s)
       inventory = excluded.inventory, updated_at = excluded.updated_at"""
 
 
-def _placeholders(first: int, count: int) -> str:
-    return ", ".join(f"${n}" for n in range(first, first + count))
-
-
-def _tenant_values(row: TenantRow) -> tuple[Any, ...]:
-    return (
-        row.tenant_id,
-        row.applied_revision,
-        row.last_revision,
-        row.deleted_revision,
-        row.current_deployment_id,
-        json_text(row.inventory),
-        row.updated_at,
-    )
-
-
 async def save_tenant(conn: asyncpg.Connection, row: TenantRow) -> None:
-    await conn.execute(_SAVE_TENANT % _placeholders(1, 7), *_tenant_values(row))
+    await conn.execute(_SAVE_TENANT % placeholders(7), *row_values(row))
 
 
 async def manifest(conn: asyncpg.Connection, tenant_id: str, revision: int) -> ManifestRow | None:
@@ -200,32 +180,14 @@ async def deployment(conn: asyncpg.Connection, deployment_id: str) -> Deployment
     return loaded(DeploymentRow, record) if record else None
 
 
-def _deployment_values(row: DeploymentRow) -> tuple[Any, ...]:
-    return (
-        row.deployment_id,
-        row.tenant_id,
-        row.revision,
-        row.manifest_revision,
-        row.kind,
-        row.reason,
-        row.state,
-        row.error,
-        row.step,
-        json_text(row.objects),
-        None if row.placement is None else json_text(row.placement),
-        row.started_at,
-        row.finished_at,
-    )
-
-
 async def add_deployment(conn: asyncpg.Connection, row: DeploymentRow, tenant: TenantRow) -> None:
     """Record a new deployment and save its tenant's row, in one statement."""
     await conn.execute(
         f"""WITH added AS (
-          INSERT INTO {SCHEMA}.deployments ({DEPLOYMENT_COLUMNS}) VALUES ({_placeholders(1, 13)}))
-        {_SAVE_TENANT % _placeholders(14, 7)}""",
-        *_deployment_values(row),
-        *_tenant_values(tenant),
+          INSERT INTO {SCHEMA}.deployments ({DEPLOYMENT_COLUMNS}) VALUES ({placeholders(13)}))
+        {_SAVE_TENANT % placeholders(7, first=14)}""",
+        *row_values(row),
+        *row_values(tenant),
     )
 
 

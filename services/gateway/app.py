@@ -60,7 +60,7 @@ async def project(gateway: Gateway, events: list[BusEvent], tries: int = 2) -> N
     rows: dict[str, tuple[store.TenantRow, int]] = {}
     if tenant_ids:
         async with gateway.db.connection(mode) as conn:
-            rows = await store.versioned_tenant_rows(conn, tenant_ids)
+            rows = await store.tenant_rows(conn, tenant_ids)
     changed: set[str] = set()
     statuses: list[BusEvent] = []
     for event in events:
@@ -95,7 +95,7 @@ async def project_locked(gateway: Gateway, events: list[BusEvent]) -> None:
         for event in events:
             if event.tenant_id not in rows:
                 found = await store.tenant_rows(conn, [event.tenant_id], for_update=True)
-                rows[event.tenant_id] = found[0] if found else None
+                rows[event.tenant_id] = found[event.tenant_id][0] if found else None
             row = rows[event.tenant_id]
             if row is not None and apply_event(row, event.name, event.data):
                 changed[event.tenant_id] = row

@@ -11,12 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Column, ColumnElement, DateTime, func, inspect, select
+from sqlalchemy import Column, ColumnElement, DateTime, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from shared.db import json_text, loaded
+from shared.db import loaded, parameters, placeholders, row_values
 
 SCHEMA = "gateway"
 
@@ -80,9 +80,6 @@ async def get_tenant(
 
 
 TENANT_COLUMNS = tuple(TenantRow.model_fields)
-_JSON_COLUMNS = frozenset(
-    column.key for column in inspect(TenantRow).columns if isinstance(column.type, JSONB)
-)
 _UPDATE_TENANT = (
     f"UPDATE {SCHEMA}.tenants SET "
     + ", ".join(f"{name} = ${n}" for n, name in enumerate(TENANT_COLUMNS[1:], start=2))
@@ -90,38 +87,23 @@ _UPDATE_TENANT = (
 )
 
 
-def _parameter(column: str, value: Any) -> Any:
-    return json_text(value) if column in _JSON_COLUMNS and value is not None else value
-
-
 async def tenant_rows(
     conn: asyncpg.Connection, tenant_ids: Iterable[str], *, for_update: bool = False
-) -> list[TenantRow]:
+) -> dict[str, tuple[TenantRow, int]]:
+    """The rows by tenant id, each with its version (PostgreSQL's `xmin`: every write of the
+    row changes it), for a `write_tenant` that must not overwrite a change made since."""
     lock = " FOR UPDATE" if for_update else ""
     records = await conn.fetch(
-        f"SELECT {', '.join(TENANT_COLUMNS)} FROM {SCHEMA}.tenants"
+        f"SELECT xmin, {', '.join(TENANT_COLUMNS)} FROM {SCHEMA}.tenants"
         f" WHERE tenant_id = any($1::text[]){lock}",
         list(tenant_ids),
     )
-    return [loaded(TenantRow, record) for record in records]
-
-
-async def versioned_tenant_rows(
-    conn: asyncpg.Connection, tenant_ids: Iterable[str]
-) -> dict[str, tuple[TenantRow, int]]:
-    """The rows, each with its version (PostgreSQL's `xmin`: every write of the row changes it),
-    for a `write_tenant` that must not overwrite a change made since."""
-    records = await conn.fetch(
-        f"SELECT xmin, {', '.join(TENANT_COLUMNS)} FROM {SCHEMA}.tenants"
-        " WHERE tenant_id = any($1::text[])",
-        list(tenant_ids),
-    )
-    versioned = {}
+    rows = {}
     for record in records:
         values = dict(record)
         version = int(values.pop("xmin"))
-        versioned[record["tenant_id"]] = (loaded(TenantRow, values), version)
-    return versioned
+        rows[record["tenant_id"]] = (loaded(TenantRow, values), version)
+    return rows
 
 
 async def write_tenant(
@@ -129,7 +111,7 @@ async def write_tenant(
 ) -> bool:
     """Write every column of a row read (and changed by the projection); with the `version` it
     was read at, only if nobody wrote it since. Whether it was written."""
-    values = (_parameter(name, getattr(row, name)) for name in TENANT_COLUMNS)
+    values = row_values(row)
     if version is None:
         status = await conn.execute(_UPDATE_TENANT, *values)
     else:
@@ -146,11 +128,11 @@ async def add_tenant(
     columns = ["tenant_id", "revision", *values]
     inserted = await conn.fetchval(
         f"INSERT INTO {SCHEMA}.tenants ({', '.join(columns)})"
-        f" VALUES ({', '.join(f'${n}' for n in range(1, len(columns) + 1))})"
+        f" VALUES ({placeholders(len(columns))})"
         " ON CONFLICT (tenant_id) DO NOTHING RETURNING tenant_id",
         tenant_id,
         revision,
-        *(_parameter(name, value) for name, value in values.items()),
+        *parameters(TenantRow, values),
     )
     return inserted is not None
 

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import json_text, loaded
+from shared.db import column_list, loaded, placeholders, row_values
 
 SCHEMA = "manifest"
 
@@ -63,8 +63,7 @@ class DeletedTenant(SQLModel, table=True):
     deleted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-MANIFEST_COLUMNS = tuple(ManifestRow.model_fields)
-_JSON_COLUMNS = frozenset({"objects", "monitored_objects", "object_counts", "source"})
+MANIFEST_COLUMNS = column_list(ManifestRow)
 
 
 async def spec_for(
@@ -83,19 +82,15 @@ async def spec_for(
 async def save_manifest(conn: asyncpg.Connection, row: ManifestRow) -> None:
     """Insert once; a second insert of the same revision (another replica) changes nothing."""
     await conn.execute(
-        f"INSERT INTO {SCHEMA}.manifests ({', '.join(MANIFEST_COLUMNS)})"
-        f" VALUES ({', '.join(f'${n}' for n in range(1, len(MANIFEST_COLUMNS) + 1))})"
-        " ON CONFLICT DO NOTHING",
-        *(
-            json_text(getattr(row, name)) if name in _JSON_COLUMNS else getattr(row, name)
-            for name in MANIFEST_COLUMNS
-        ),
+        f"INSERT INTO {SCHEMA}.manifests ({MANIFEST_COLUMNS})"
+        f" VALUES ({placeholders(len(ManifestRow.model_fields))}) ON CONFLICT DO NOTHING",
+        *row_values(row),
     )
 
 
 async def _manifests(conn: asyncpg.Connection, where: str, *arguments: Any) -> list[ManifestRow]:
     records = await conn.fetch(
-        f"SELECT {', '.join(MANIFEST_COLUMNS)} FROM {SCHEMA}.manifests WHERE {where}", *arguments
+        f"SELECT {MANIFEST_COLUMNS} FROM {SCHEMA}.manifests WHERE {where}", *arguments
     )
     return [loaded(ManifestRow, record) for record in records]
 

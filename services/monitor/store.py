@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel
 from services.monitor.partitions import TABLE, DayPartition, day_of_partition_name
 from shared.contracts.metrics import CheckedBatch, MetricBatchRecord
 from shared.contracts.monitoring import FAMILY_OF, family_of
-from shared.db import loaded
+from shared.db import column_list, loaded
 
 SCHEMA = "monitor"
 COLUMNS = (
@@ -87,7 +87,7 @@ class DemoTenantRow(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-DEMO_TENANT_COLUMNS = tuple(DemoTenantRow.model_fields)
+DEMO_TENANT_COLUMNS = column_list(DemoTenantRow)
 
 
 async def record_sizing(
@@ -101,7 +101,7 @@ async def record_sizing(
     older revision than the one recorded changes nothing. One statement: events of one tenant
     may be handled at the same time, and the row lock of the upsert orders them."""
     await conn.execute(
-        f"""INSERT INTO {SCHEMA}.demo_tenants ({", ".join(DEMO_TENANT_COLUMNS)})
+        f"""INSERT INTO {SCHEMA}.demo_tenants ({DEMO_TENANT_COLUMNS})
         VALUES ($1, false, $2, $3, $4, $5, $6, 0, $7) ON CONFLICT (tenant_id) DO UPDATE SET
           preset = excluded.preset, cpu_millicores = excluded.cpu_millicores,
           memory_mib = excluded.memory_mib, gpus = excluded.gpus,
@@ -123,7 +123,7 @@ async def record_running(
     """Whether something runs for the tenant after the deployment of `revision`; an older
     revision than the one recorded changes nothing."""
     await conn.execute(
-        f"""INSERT INTO {SCHEMA}.demo_tenants ({", ".join(DEMO_TENANT_COLUMNS)})
+        f"""INSERT INTO {SCHEMA}.demo_tenants ({DEMO_TENANT_COLUMNS})
         VALUES ($1, $2, NULL, 0, 0, 0, 0, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET
           running = excluded.running, status_revision = excluded.status_revision,
           updated_at = excluded.updated_at
@@ -141,7 +141,7 @@ async def forget_demo_tenant(conn: asyncpg.Connection, tenant_id: str) -> None:
 
 async def demo_tenants(conn: asyncpg.Connection) -> list[DemoTenantRow]:
     records = await conn.fetch(
-        f"SELECT {', '.join(DEMO_TENANT_COLUMNS)} FROM {SCHEMA}.demo_tenants ORDER BY tenant_id"
+        f"SELECT {DEMO_TENANT_COLUMNS} FROM {SCHEMA}.demo_tenants ORDER BY tenant_id"
     )
     return [loaded(DemoTenantRow, record) for record in records]
 

@@ -131,13 +131,13 @@ async def test_a_row_written_since_it_was_read_is_not_overwritten(
     spec, _ = await created(gateway)
     tid = spec.tenant_id
     async with gateway.db.connection(MODE) as conn:
-        ((row, version),) = (await store.versioned_tenant_rows(conn, [tid])).values()
+        ((row, version),) = (await store.tenant_rows(conn, [tid])).values()
         await conn.execute(
             "UPDATE gateway.tenants SET name = 'meanwhile' WHERE tenant_id = $1", tid
         )
         row.status = "running"
         assert not await store.write_tenant(conn, row, version)
-        ((_, now),) = (await store.versioned_tenant_rows(conn, [tid])).values()
+        ((_, now),) = (await store.tenant_rows(conn, [tid])).values()
         row.name = "meanwhile"
         assert await store.write_tenant(conn, row, now)
     stored = await row_of(gateway, tid)
@@ -149,16 +149,19 @@ async def test_events_on_a_row_written_meanwhile_are_applied_to_the_row_as_it_no
 ) -> None:
     spec, spec_json = await created(gateway)
     tid = spec.tenant_id
-    read = store.versioned_tenant_rows
+    read = store.tenant_rows
 
-    async def read_then_written_elsewhere(conn: Any, tenant_ids: Any) -> Any:
-        rows = await read(conn, tenant_ids)
-        other = await asyncpg.connect(database_urls["demo"])
-        await other.execute("UPDATE gateway.tenants SET last_error = 'x' WHERE tenant_id = $1", tid)
-        await other.close()
+    async def read_then_written_elsewhere(conn: Any, tenant_ids: Any, **options: Any) -> Any:
+        rows = await read(conn, tenant_ids, **options)
+        if not options.get("for_update"):
+            other = await asyncpg.connect(database_urls["demo"])
+            await other.execute(
+                "UPDATE gateway.tenants SET last_error = 'x' WHERE tenant_id = $1", tid
+            )
+            await other.close()
         return rows
 
-    monkeypatch.setattr(store, "versioned_tenant_rows", read_then_written_elsewhere)
+    monkeypatch.setattr(store, "tenant_rows", read_then_written_elsewhere)
     renamed = {**spec_json, "name": "renamed"}
     await project(
         gateway,

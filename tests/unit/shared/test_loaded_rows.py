@@ -1,4 +1,4 @@
-"""`loaded`: a table model's row from a driver record, usable as a row the ORM loaded."""
+"""`loaded`, `column_list`, `row_values`: a table model's row from a driver record and back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import Column, DateTime, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import loaded
+from shared.db import column_list, loaded, parameters, row_values
 
 
 class TenantRow(SQLModel, table=True):
@@ -48,3 +48,12 @@ def test_a_loaded_row_has_the_records_values_and_takes_changes() -> None:
 def test_a_loaded_row_belongs_to_no_session() -> None:
     state = inspect(loaded(TenantRow, RECORD))
     assert state.session is None and not state.persistent
+
+
+def test_a_rows_values_follow_its_column_list_with_json_as_text() -> None:
+    row = loaded(TenantRow, {**RECORD, "current_deployment_id": None})
+    assert column_list(TenantRow).split(", ") == list(RECORD)
+    values = row_values(row)
+    assert values[5] == '[{"kind":"Namespace","name":"acme"}]'
+    assert values[4] is None and values[6] == AT
+    assert parameters(TenantRow, {"inventory": [], "last_revision": 3}) == ["[]", 3]
