@@ -76,3 +76,11 @@ async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0)
         if value or time.monotonic() > deadline:
             return value
         await asyncio.sleep(0.1)
+
+
+async def sample_consumer_drained(nc: Client, mode: Mode) -> bool:
+    """Every metric message published so far is stored and acked."""
+    info = await nc.jetstream().consumer_info(
+        subjects.stream_name(mode, "metrics"), f"monitor-{mode}-sample-batches"
+    )
+    return info.num_pending == 0 and info.num_ack_pending == 0
