@@ -109,3 +109,71 @@ async def post_all(
         connections.append(connection)
     await asyncio.gather(*(connection.done for connection in connections))
     return time.perf_counter() - started
+
+
+class _Exchange(asyncio.Protocol):
+    """One keep-alive connection carrying one request at a time, its answer resolving a
+    future."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.answer: asyncio.Future[tuple[int, bytes]] | None = None
+        self.transport: asyncio.Transport | None = None
+        self.lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, request: bytes) -> asyncio.Future[tuple[int, bytes]]:
+        assert self.transport is not None
+        self.answer = asyncio.get_running_loop().create_future()
+        self.transport.write(request)
+        return self.answer
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        parsed = parse_response(self.buffer)
+        if parsed is None:
+            return
+        status, body, used = parsed
+        del self.buffer[:used]
+        answer, self.answer = self.answer, None
+        if answer is not None and not answer.done():
+            answer.set_result((status, body))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_exception(exc or LoadError("the server closed the connection"))
+
+
+class OpenLoopClient:
+    """POSTs sent when they are due whatever is still unanswered, as users arrive (an open
+    loop): each takes an idle keep-alive connection, or opens one."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        url = urlsplit(base_url)
+        self.host, self.port = url.hostname or "127.0.0.1", url.port or 80
+        self.headers = headers
+        self.idle: list[_Exchange] = []
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """The answer's status and body."""
+        if self.idle:
+            exchange = self.idle.pop()
+        else:
+            _, exchange = await asyncio.get_running_loop().create_connection(
+                _Exchange, self.host, self.port
+            )
+        answer = await exchange.send(
+            request_bytes(f"{self.host}:{self.port}", path, body, self.headers)
+        )
+        if not exchange.lost:
+            self.idle.append(exchange)
+        return answer
+
+    def close(self) -> None:
+        for exchange in self.idle:
+            if exchange.transport is not None:
+                exchange.transport.close()
+        self.idle.clear()
