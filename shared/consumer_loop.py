@@ -10,6 +10,7 @@ import json
 import logging
 from typing import Any
 
+import msgspec
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 from pydantic import ValidationError
@@ -26,7 +27,8 @@ from shared.telemetry import MESSAGES_HANDLED, MESSAGES_RETRIED
 
 log = logging.getLogger(__name__)
 # Messages that will not decode or validate on the next try either.
-HOPELESS = (ValidationError, json.JSONDecodeError, UnicodeDecodeError)
+# Not JSON, or not the contract: no retry makes it so.
+HOPELESS = (ValidationError, json.JSONDecodeError, UnicodeDecodeError, msgspec.DecodeError)
 
 
 class JetStreamConsumer:

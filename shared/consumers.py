@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 from nats.aio.msg import Msg
 
 from shared import subjects
@@ -131,7 +131,7 @@ class MessageConsumer(JetStreamConsumer):
                 await asyncio.wait([previous])
             with correlated(msg):
                 try:
-                    await self.handler(json.loads(msg.data), ReceivedMessage(msg))
+                    await self.handler(msgspec.json.decode(msg.data), ReceivedMessage(msg))
                 except Exception as exc:  # noqa: BLE001 - every failure is retried or dead-lettered
                     await self.settle([msg], exc)
                     return

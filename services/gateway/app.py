@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import pkgutil
 from collections.abc import AsyncIterator
@@ -12,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 import asyncpg
+import msgspec
 from fastapi import FastAPI
 from nats.aio.msg import Msg
 from starlette.types import ASGIApp
@@ -41,7 +41,7 @@ def event_address(subject: str) -> tuple[Mode, str, str]:
 
 
 def parse_event(subject: str, data: bytes) -> BusEvent:
-    return BusEvent(*event_address(subject), json.loads(data))
+    return BusEvent(*event_address(subject), msgspec.json.decode(data))
 
 
 async def project(gateway: Gateway, events: list[BusEvent], tries: int = 2) -> None:
