@@ -11,7 +11,6 @@ from pathlib import Path
 from types import ModuleType
 
 import asyncpg
-import msgspec
 from fastapi import FastAPI
 from nats.aio.msg import Msg
 from starlette.types import ASGIApp
@@ -20,7 +19,7 @@ from services.gateway import routes, store
 from services.gateway.auth import bootstrap_admin_key
 from services.gateway.deps import Gateway
 from services.gateway.errors import install_error_handlers
-from services.gateway.events import BusEvent, EventHub
+from services.gateway.events import BusEvent, EventHub, parse_event
 from services.gateway.projection import DEPLOYMENT_STATUS, PROJECTED_EVENTS, apply_event
 from services.gateway.push_groups import PushGroups
 from services.gateway.pushes import PushFastPath
@@ -33,15 +32,6 @@ from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-
-
-def event_address(subject: str) -> tuple[Mode, str, str]:
-    """(mode, tenant, event name) of `ecp.<mode>.evt.<tenant>.<aggregate>.<event>`."""
-    return Mode(subject.split(".")[1]), subjects.tenant_of(subject), subjects.event_name_of(subject)
-
-
-def parse_event(subject: str, data: bytes) -> BusEvent:
-    return BusEvent(*event_address(subject), msgspec.json.decode(data))
 
 
 async def project(gateway: Gateway, events: list[BusEvent], tries: int = 2) -> None:
@@ -117,15 +107,8 @@ async def set_status(conn: asyncpg.Connection, event: BusEvent) -> None:
 def register_event_handlers(gateway: Gateway) -> None:
     broker = gateway.broker
 
-    async def relay(msg: Msg) -> None:
-        if gateway.hub.interested(*event_address(msg.subject)):
-            gateway.hub.dispatch(parse_event(msg.subject, msg.data))
-
     async def follow_events() -> None:
-        # Every replica gets every event for its WebSocket clients and waiting requests. A plain
-        # nats-py subscription: nothing answers the publisher's ack inbox (a reply would race the
-        # server's ack) and no framework runs per event.
-        await broker.connection.subscribe("ecp.*.evt.>", cb=relay)
+        await gateway.hub.start(broker.connection)
 
     gateway.runtime.on_start.append(follow_events)
 

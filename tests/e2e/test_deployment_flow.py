@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Any
@@ -10,7 +11,9 @@ from uuid import uuid4
 
 import asyncpg
 import httpx
+import pytest
 import websockets
+from websockets.exceptions import InvalidStatus
 
 from tests.support.system import RunningSystem
 
@@ -117,3 +120,31 @@ def test_deploying_an_unknown_tenant_is_a_404(system: RunningSystem) -> None:
         f"{system.base_url}/api/v1/tenants/t-missing-{uuid4().hex[:6]}/deploy", headers=DEMO
     )
     assert reply.status_code == 404 and reply.json()["code"] == "TENANT_NOT_FOUND"
+
+
+async def test_a_client_of_one_aggregate_gets_each_event_once_and_a_bad_filter_is_refused(
+    system: RunningSystem,
+) -> None:
+    base = system.base_url.replace("http", "ws") + "/ws/events?demo=true"
+    with pytest.raises(InvalidStatus) as refused:
+        async with websockets.connect(base + "&events=deployment.>"):
+            pass
+    assert refused.value.response.status_code == 403
+
+    tid = f"t-{uuid4().hex[:8]}"
+    client = httpx.AsyncClient(base_url=system.base_url, headers=DEMO, timeout=30)
+    # deployment.succeeded is also one of deployment.*: it must still come once.
+    wanted = "deployment.*,deployment.succeeded"
+    async with websockets.connect(f"{base}&tenant_id={tid}&events={wanted}") as ws:
+        created = await client.post("/api/v1/tenants/", json=tenant_body(tid))
+        assert created.status_code in (201, 202), created.text
+        seen = await events_until(ws, {"deployment.succeeded", "deployment.failed"})
+        with contextlib.suppress(TimeoutError):
+            while True:  # whatever else comes in the next half second
+                seen.append(json.loads(await asyncio.wait_for(ws.recv(), 0.5)))
+    names = [event["event"] for event in seen]
+    assert {name.split(".")[0] for name in names} == {"deployment"}
+    assert names.count("deployment.succeeded") == 1 and names.count("deployment.started") == 1
+    assert "deployment.progress" in names
+    await client.delete(f"/api/v1/tenants/{tid}")
+    await client.aclose()

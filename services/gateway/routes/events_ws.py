@@ -1,5 +1,7 @@
 """`WS /ws/events`: the mode's events as they happen, optionally for one tenant
-(`?tenant_id=`) and only some events (`?events=deployment.succeeded,alert.*`).
+(`?tenant_id=`) and only some events (`?events=deployment.succeeded,alert.*`). The socket opens
+once the gateway is subscribed to them; a filter that is no tenant id or no event names is
+refused.
 
 Browsers cannot set headers on a WebSocket, so the mode and the key may also come as query
 parameters (`?demo=true`, `?api_key=...`)."""
@@ -15,6 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from services.gateway.auth import Role, authenticate, authorize, bearer_token
 from services.gateway.deps import Gateway
 from services.gateway.errors import Problem
+from services.gateway.events import InvalidFilterError, Subscriber
 from shared.modes import InvalidModeError, Mode, mode_from_header
 
 router = APIRouter()
@@ -22,8 +25,8 @@ POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 
 
-async def accept_caller(websocket: WebSocket) -> Mode | None:
-    """The mode of an authorised caller, or None after closing the socket with the reason."""
+async def caller_mode(websocket: WebSocket) -> Mode | None:
+    """The mode of an authorised caller, or None after refusing the socket with the reason."""
     gateway: Gateway = websocket.app.state.gateway
     params = websocket.query_params
     try:
@@ -36,7 +39,14 @@ async def accept_caller(websocket: WebSocket) -> Mode | None:
     except (InvalidModeError, Problem) as error:
         await websocket.close(code=POLICY_VIOLATION, reason=str(error)[:120])
         return None
-    await websocket.accept()
+    return mode
+
+
+async def accept_caller(websocket: WebSocket) -> Mode | None:
+    """`caller_mode`, the socket accepted."""
+    mode = await caller_mode(websocket)
+    if mode is not None:
+        await websocket.accept()
     return mode
 
 
@@ -47,12 +57,27 @@ def event_names(params: Mapping[str, str]) -> frozenset[str] | None:
 
 @router.websocket("/ws/events")
 async def events(websocket: WebSocket) -> None:
-    mode = await accept_caller(websocket)
+    mode = await caller_mode(websocket)
     if mode is None:
         return
     gateway: Gateway = websocket.app.state.gateway
     params = websocket.query_params
-    subscriber = gateway.hub.subscribe(mode, params.get("tenant_id"), event_names(params))
+    try:
+        # Before the socket opens: what happens once the client sees it open reaches it.
+        subscriber = await gateway.hub.subscribe(mode, params.get("tenant_id"), event_names(params))
+    except InvalidFilterError as error:
+        await websocket.close(code=POLICY_VIOLATION, reason=str(error)[:120])
+        return
+
+    try:
+        await websocket.accept()
+        await send_events(websocket, subscriber)
+    finally:
+        await gateway.hub.unsubscribe(subscriber)
+
+
+async def send_events(websocket: WebSocket, subscriber: Subscriber) -> None:
+    """The subscriber's events to the client, until it leaves or stops reading."""
 
     async def ignore_incoming() -> None:
         while True:
@@ -77,7 +102,6 @@ async def events(websocket: WebSocket) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        gateway.hub.unsubscribe(subscriber)
         reader.cancel()
         with contextlib.suppress(BaseException):
             await reader
