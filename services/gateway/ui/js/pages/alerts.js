@@ -48,7 +48,7 @@ export function render(view, { tenantId }) {
   const loadSilences = () => load(silences, `${base}/silences`, (d) => silencesTable(d.silences, base, loadSilences));
 
   let timer = null;
-  const live = follow("/ws/events", { tenant_id: tenantId }, {
+  const live = follow("/ws/events", { tenant_id: tenantId, events: "alert.*" }, {
     onState: (state) => setLiveDot(dot, state),
     onOpen: () => {
       loadRules();
