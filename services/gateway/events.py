@@ -11,6 +11,7 @@ event matched by two subscriptions still reaches each client once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
@@ -34,7 +35,14 @@ WAITABLE_EVENTS = frozenset({"tenant.sized", "tenant.rejected", "tenant.deleted"
 EVENT_FILTER = re.compile(r"^[a-z][a-z0-9-]*\.([a-z][a-z0-9-]*|\*)$")
 
 
+SUBSCRIBE_TIMEOUT_SECONDS = 5
+
+
 class InvalidFilterError(ValueError):
+    pass
+
+
+class BrokerUnavailableError(RuntimeError):
     pass
 
 
@@ -143,27 +151,35 @@ class EventHub:
     ) -> Subscriber:
         """A client of these events, from the moment this returns (the server has its
         subscriptions). Raises InvalidFilterError for a filter that is not a tenant id or not
-        event names."""
+        event names, BrokerUnavailableError when NATS does not confirm the subscriptions."""
         subscriber = Subscriber(
             mode, tenant_id, names=names, subjects=filter_subjects(mode, tenant_id, names)
         )
         async with self._changing:
-            for subject in subscriber.subjects:
-                (await self._hold(subject)).subscribers.add(subscriber)
-            await self._bus().flush()
+            try:
+                for subject in subscriber.subjects:
+                    (await self._hold(subject)).subscribers.add(subscriber)
+                await self._bus().flush(timeout=SUBSCRIBE_TIMEOUT_SECONDS)
+            except Exception as error:
+                with contextlib.suppress(Exception):
+                    await self._release(subscriber)
+                raise BrokerUnavailableError("the message broker is not reachable") from error
         return subscriber
 
     async def unsubscribe(self, subscriber: Subscriber) -> None:
         async with self._changing:
-            for subject in subscriber.subjects:
-                interest = self.interests.get(subject)
-                if interest is None:
-                    continue
-                interest.subscribers.discard(subscriber)
-                if not interest.subscribers and not interest.for_waiters:
-                    del self.interests[subject]
-                    if interest.subscription is not None:
-                        await interest.subscription.unsubscribe()
+            await self._release(subscriber)
+
+    async def _release(self, subscriber: Subscriber) -> None:
+        for subject in subscriber.subjects:
+            interest = self.interests.get(subject)
+            if interest is None:
+                continue
+            interest.subscribers.discard(subscriber)
+            if not interest.subscribers and not interest.for_waiters:
+                del self.interests[subject]
+                if interest.subscription is not None:
+                    await interest.subscription.unsubscribe()
 
     def expect(
         self, mode: Mode, tenant_id: str, revision: int, events: set[str]

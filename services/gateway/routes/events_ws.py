@@ -17,7 +17,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from services.gateway.auth import Role, authenticate, authorize, bearer_token
 from services.gateway.deps import Gateway
 from services.gateway.errors import Problem
-from services.gateway.events import InvalidFilterError, Subscriber
+from services.gateway.events import BrokerUnavailableError, InvalidFilterError, Subscriber
 from shared.modes import InvalidModeError, Mode, mode_from_header
 
 router = APIRouter()
@@ -67,6 +67,9 @@ async def events(websocket: WebSocket) -> None:
         subscriber = await gateway.hub.subscribe(mode, params.get("tenant_id"), event_names(params))
     except InvalidFilterError as error:
         await websocket.close(code=POLICY_VIOLATION, reason=str(error)[:120])
+        return
+    except BrokerUnavailableError as error:
+        await websocket.close(code=TRY_AGAIN_LATER, reason=str(error))
         return
 
     try:

@@ -12,7 +12,7 @@ import nats
 import pytest
 from nats.aio.client import Client
 
-from services.gateway.events import EventHub, Subscriber
+from services.gateway.events import BrokerUnavailableError, EventHub, Subscriber
 from shared.modes import Mode
 from shared.settings import Settings
 
@@ -145,3 +145,11 @@ async def test_events_nobody_asked_for_are_not_delivered(publisher, hub):
         if interest.subscription is not None
     )
     assert after == before
+
+
+async def test_a_client_is_refused_when_the_broker_is_gone(hub):
+    assert hub.connection is not None
+    await hub.connection.close()
+    with pytest.raises(BrokerUnavailableError):
+        await hub.subscribe(Mode.demo, None, frozenset({"alert.firing"}))
+    assert "ecp.demo.evt.*.alert.firing" not in hub.interests
