@@ -69,6 +69,8 @@ async def events(websocket: WebSocket) -> None:
         await websocket.close(code=POLICY_VIOLATION, reason=str(error)[:120])
         return
     except BrokerUnavailableError as error:
+        # Opened to be closed: a refusal before opening reaches the client as a bare 403.
+        await websocket.accept()
         await websocket.close(code=TRY_AGAIN_LATER, reason=str(error))
         return
 
