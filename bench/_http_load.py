@@ -38,6 +38,16 @@ def parse_response(buffer: bytearray) -> tuple[int, bytes, int] | None:
     return int(head.split(b" ", 2)[1]), bytes(buffer[head_end + 4 : end]), end
 
 
+def take_response(buffer: bytearray) -> tuple[int, bytes] | None:
+    """(status, body) of the first whole response, taken out of `buffer`; None until whole."""
+    parsed = parse_response(buffer)
+    if parsed is None:
+        return None
+    status, body, used = parsed
+    del buffer[:used]
+    return status, body
+
+
 class _Connection(asyncio.Protocol):
     """Sends the next prepared request each time an answer is whole, until none is left."""
 
@@ -53,11 +63,10 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        parsed = parse_response(self.buffer)
-        if parsed is None:
+        answer = take_response(self.buffer)
+        if answer is None:
             return
-        status, body, used = parsed
-        del self.buffer[:used]
+        status, body = answer
         if status != self.expect:
             self._finish(LoadError(f"{status}: {body[:300]!r}"))
             return
@@ -132,14 +141,13 @@ class _Exchange(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        parsed = parse_response(self.buffer)
-        if parsed is None:
+        answer = take_response(self.buffer)
+        if answer is None:
             return
-        status, body, used = parsed
-        del self.buffer[:used]
-        answer, self.answer = self.answer, None
-        if answer is not None and not answer.done():
-            answer.set_result((status, body))
+        status, body = answer
+        waiting, self.answer = self.answer, None
+        if waiting is not None and not waiting.done():
+            waiting.set_result((status, body))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
