@@ -352,6 +352,8 @@ class SampleStore:
     async def buckets(
         self, tenant_id: str, window: Window, bucket_seconds: int
     ) -> list[asyncpg.Record]:
+        """Per metric and bucket: name, bucket, avg, min, max, p95, count, in this order
+        (`bucket_series` reads them by position)."""
         filters, args = window.filters(first=5)
         return list(
             await (await self.pool()).fetch(
