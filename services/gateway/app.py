@@ -44,18 +44,19 @@ async def project(gateway: Gateway, events: list[BusEvent], tries: int = 2) -> N
     too), and on the last try to its row locked. So a new tenant's
     `tenant.accepted` and `tenant.sized`, which the request that created it records itself,
     cost a SELECT and nothing more, and a change costs two statements and no transaction.
-    Deployment statuses of tenants not read are one UPDATE each."""
+    Deployment statuses of tenants not read are one UPDATE each. The rows are read without
+    their sizing, which the projection only ever replaces."""
     mode = events[0].mode
     tenant_ids = {e.tenant_id for e in events if e.name not in DEPLOYMENT_STATUS}
-    rows: dict[str, tuple[store.TenantRow, int]] = {}
+    rows: dict[str, store.ReadTenant] = {}
     if tenant_ids:
         async with gateway.db.connection(mode) as conn:
-            rows = await store.tenant_rows(conn, tenant_ids)
+            rows = await store.tenant_rows(conn, tenant_ids, columns=store.PROJECTED_COLUMNS)
     changed: set[str] = set()
     statuses: list[BusEvent] = []
     for event in events:
         if event.tenant_id in rows:
-            if apply_event(rows[event.tenant_id][0], event.name, event.data):
+            if apply_event(rows[event.tenant_id].row, event.name, event.data):
                 changed.add(event.tenant_id)
         elif event.name in DEPLOYMENT_STATUS:
             statuses.append(event)
@@ -66,8 +67,7 @@ async def project(gateway: Gateway, events: list[BusEvent], tries: int = 2) -> N
         for event in statuses:
             await set_status(conn, event)
         for tenant_id in sorted(changed):
-            row, version = rows[tenant_id]
-            if not await store.write_tenant(conn, row, version):
+            if not await store.write_tenant(conn, rows[tenant_id], checked=True):
                 contended.add(tenant_id)
     if contended:
         again = [e for e in events if e.tenant_id in contended]
@@ -80,17 +80,19 @@ async def project(gateway: Gateway, events: list[BusEvent], tries: int = 2) -> N
 async def project_locked(gateway: Gateway, events: list[BusEvent]) -> None:
     """Apply events to their tenants' rows locked, in one transaction."""
     async with gateway.db.transaction(events[0].mode) as conn:
-        rows: dict[str, store.TenantRow | None] = {}
-        changed: dict[str, store.TenantRow] = {}
+        rows: dict[str, store.ReadTenant | None] = {}
+        changed: dict[str, store.ReadTenant] = {}
         for event in events:
             if event.tenant_id not in rows:
-                found = await store.tenant_rows(conn, [event.tenant_id], for_update=True)
-                rows[event.tenant_id] = found[event.tenant_id][0] if found else None
-            row = rows[event.tenant_id]
-            if row is not None and apply_event(row, event.name, event.data):
-                changed[event.tenant_id] = row
-        for row in changed.values():
-            await store.write_tenant(conn, row)
+                found = await store.tenant_rows(
+                    conn, [event.tenant_id], for_update=True, columns=store.PROJECTED_COLUMNS
+                )
+                rows[event.tenant_id] = found.get(event.tenant_id)
+            tenant = rows[event.tenant_id]
+            if tenant is not None and apply_event(tenant.row, event.name, event.data):
+                changed[event.tenant_id] = tenant
+        for tenant in changed.values():
+            await store.write_tenant(conn, tenant, checked=False)
 
 
 async def set_status(conn: asyncpg.Connection, event: BusEvent) -> None:

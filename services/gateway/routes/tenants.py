@@ -72,16 +72,16 @@ async def settle(
     is usually the read model applying the same event), and only failing that locked."""
     for _ in range(2):
         async with gateway.db.connection(mode) as conn:
-            ((row, version),) = (await store.tenant_rows(conn, [tenant_id])).values()
-            if not apply_event(row, event.name, event.data):
-                return row
-            if await store.write_tenant(conn, row, version):
-                return row
+            (tenant,) = (await store.tenant_rows(conn, [tenant_id])).values()
+            if not apply_event(tenant.row, event.name, event.data):
+                return tenant.row
+            if await store.write_tenant(conn, tenant, checked=True):
+                return tenant.row
     async with gateway.db.transaction(mode) as conn:
-        ((row, _),) = (await store.tenant_rows(conn, [tenant_id], for_update=True)).values()
-        if apply_event(row, event.name, event.data):
-            await store.write_tenant(conn, row)
-        return row
+        (tenant,) = (await store.tenant_rows(conn, [tenant_id], for_update=True)).values()
+        if apply_event(tenant.row, event.name, event.data):
+            await store.write_tenant(conn, tenant, checked=False)
+        return tenant.row
 
 
 def rejected(event: BusEvent) -> Problem:

@@ -131,17 +131,64 @@ async def test_a_row_written_since_it_was_read_is_not_overwritten(
     spec, _ = await created(gateway)
     tid = spec.tenant_id
     async with gateway.db.connection(MODE) as conn:
-        ((row, version),) = (await store.tenant_rows(conn, [tid])).values()
+        (tenant,) = (await store.tenant_rows(conn, [tid])).values()
         await conn.execute(
             "UPDATE gateway.tenants SET name = 'meanwhile' WHERE tenant_id = $1", tid
         )
-        row.status = "running"
-        assert not await store.write_tenant(conn, row, version)
-        ((_, now),) = (await store.tenant_rows(conn, [tid])).values()
-        row.name = "meanwhile"
-        assert await store.write_tenant(conn, row, now)
+        tenant.row.status = "running"
+        assert not await store.write_tenant(conn, tenant, checked=True)
+        (again,) = (await store.tenant_rows(conn, [tid])).values()
+        again.row.status = "running"
+        assert await store.write_tenant(conn, again, checked=True)
+        # The version a write returns is the one the next checked write needs.
+        again.row.last_error = "later"
+        assert await store.write_tenant(conn, again, checked=True)
     stored = await row_of(gateway, tid)
-    assert stored.name == "meanwhile" and stored.status == "running"
+    assert (stored.name, stored.status, stored.last_error) == ("meanwhile", "running", "later")
+
+
+async def test_a_write_sends_only_the_columns_that_changed(gateway: Gateway) -> None:
+    spec, _ = await created(gateway)
+    tid = spec.tenant_id
+    await settle(gateway, MODE, tid, sized(tid))
+    async with gateway.db.connection(MODE) as conn:
+        (tenant,) = (await store.tenant_rows(conn, [tid], columns=store.PROJECTED_COLUMNS)).values()
+        await conn.execute(
+            "UPDATE gateway.tenants SET name = 'meanwhile' WHERE tenant_id = $1", tid
+        )
+        tenant.row.status = "running"
+        assert await store.write_tenant(conn, tenant, checked=False)
+    stored = await row_of(gateway, tid)
+    # Neither the column written meanwhile nor the sizing, which was not read, is overwritten.
+    assert (stored.name, stored.status) == ("meanwhile", "running")
+    assert stored.resources is not None and stored.cpu_limit == "2"
+
+
+async def test_the_projection_stores_the_sizing_it_did_not_read(gateway: Gateway) -> None:
+    spec, _ = await created(gateway)
+    tid = spec.tenant_id
+    event = sized(tid)
+    await project(gateway, [event])
+    row = await row_of(gateway, tid)
+    assert row.sized_revision == 1 and row.resources == event.data["sizing"]
+
+
+async def test_projecting_a_sized_tenant_keeps_its_sizing(gateway: Gateway) -> None:
+    spec, spec_json = await created(gateway)
+    tid = spec.tenant_id
+    await settle(gateway, MODE, tid, sized(tid))
+    sizing = (await row_of(gateway, tid)).resources
+    renamed = {**spec_json, "name": "renamed"}
+    await project(
+        gateway,
+        [
+            BusEvent(MODE, tid, "tenant.accepted", {"revision": 1, "spec": renamed}),
+            BusEvent(MODE, tid, "deployment.started", {"revision": 1}),
+        ],
+    )
+    row = await row_of(gateway, tid)
+    assert (row.name, row.status) == ("renamed", "deploying")
+    assert sizing is not None and row.resources == sizing
 
 
 async def test_events_on_a_row_written_meanwhile_are_applied_to_the_row_as_it_now_is(
