@@ -13,8 +13,14 @@ from services.deployer import store
 from services.deployer.cluster_file import DEFAULT_CLUSTER_FILE, ClusterSpec, load_cluster
 from services.deployer.job import Job, Outcome, object_status
 from services.deployer.placement import PlacementMemo, place_tenant, release_tenant
-from services.deployer.policy import ROLLOUT_KINDS, ObjectRef, apply_steps, invalid_objects
-from services.deployer.scheduling import WorkloadError, workloads_in
+from services.deployer.policy import (
+    ROLLOUT_KINDS,
+    ObjectRef,
+    apply_steps,
+    invalid_objects,
+    inventory_of,
+)
+from services.deployer.scheduling import Workload, WorkloadError, workloads_in
 from services.deployer.virtual_cluster import (
     ClusterState,
     PlacementReport,
@@ -107,6 +113,7 @@ class DemoTarget:
         report = job.reporter
         await report.step("validate", "started")
         problems = invalid_objects(job.objects)
+        workloads: list[Workload] = []
         try:
             workloads = workloads_in(job.objects)
         except WorkloadError as error:
@@ -117,7 +124,7 @@ class DemoTarget:
         await report.step("validate", "ok", f"{len(job.objects)} objects")
 
         await report.step("dry-run", "started", "scheduling the pods on the virtual cluster")
-        placement = await self._place(job)
+        placement = await self._place(job, workloads)
         if not placement.ok:
             first = placement.pending[0]
             reason = (
@@ -131,13 +138,10 @@ class DemoTarget:
 
         statuses: list[dict[str, Any]] = []
         for step, objects in apply_steps(job.objects):
-            labels = [ObjectRef.of(obj).label() for obj in objects]
-            statuses.extend(
-                object_status(ObjectRef.of(o).model_dump(exclude_none=True), "applied")
-                for o in objects
-            )
-            await report.step(step, "ok", ", ".join(labels))
-        await self._roll_out(job)
+            refs = [ObjectRef.of(obj) for obj in objects]
+            statuses.extend(object_status(r.model_dump(exclude_none=True), "applied") for r in refs)
+            await report.step(step, "ok", ", ".join(r.label() for r in refs))
+        await self._roll_out(job, workloads)
         ready = {w.name: w.replicas for w in workloads}
         for entry in statuses:
             if entry["kind"] in ROLLOUT_KINDS:
@@ -147,22 +151,26 @@ class DemoTarget:
                     {p.node for p in placement.placed if p.workload == entry["name"]}
                 )
         await report.step("done", "ok", f"{len(placement.placed)} pods running")
-        inventory = [ObjectRef.of(o).model_dump(exclude_none=True) for o in job.objects]
+        inventory = inventory_of(job.objects)
         return Outcome(ok=True, objects=statuses, inventory=inventory, placement=where)
 
-    async def _place(self, job: Job) -> PlacementReport:
+    async def _place(self, job: Job, workloads: list[Workload]) -> PlacementReport:
         async with self._placing:
-            placement = await self._place_on_cached(job)
-            return placement if placement is not None else await self._place_locked(job)
+            placement = await self._place_on_cached(job, workloads)
+            if placement is None:
+                placement = await self._place_locked(job, workloads)
+            return placement
 
-    async def _place_on_cached(self, job: Job) -> PlacementReport | None:
+    async def _place_on_cached(self, job: Job, workloads: list[Workload]) -> PlacementReport | None:
         """Place on the state cached at the last version seen and write it if the cluster is
         still at that version: one statement, no lock. None when it is not (another replica
         placed meanwhile) or the tenant did not fit there: the locked way then decides."""
         if self._cached is None:
             return None
         version, state = self._cached
-        new_state, placement = place_tenant(state, job.tenant_id, job.objects, self._memo)
+        new_state, placement = place_tenant(
+            state, job.tenant_id, job.objects, self._memo, workloads=workloads
+        )
         if not placement.ok:
             return None
         start, end = new_state.tenant_span(job.tenant_id)
@@ -174,12 +182,14 @@ class DemoTarget:
             await self._show(conn, job, placement)
         return placement
 
-    async def _place_locked(self, job: Job) -> PlacementReport:
+    async def _place_locked(self, job: Job, workloads: list[Workload]) -> PlacementReport:
         """Place and record in one transaction, with the cluster row locked throughout."""
         try:
             async with self.db.transaction(Mode.demo) as conn:
                 version, state = await self._locked(conn)
-                new_state, placement = place_tenant(state, job.tenant_id, job.objects, self._memo)
+                new_state, placement = place_tenant(
+                    state, job.tenant_id, job.objects, self._memo, workloads=workloads
+                )
                 if placement.ok:
                     await self._save(conn, version, new_state, job.tenant_id)
                     await self._show(conn, job, placement)
@@ -194,9 +204,11 @@ class DemoTarget:
             # outcome, written next, carries it.
             await store.show_placement(conn, job.deployment_id, _placement(placement), "dry-run")
 
-    async def _roll_out(self, job: Job) -> None:
+    async def _roll_out(self, job: Job, workloads: list[Workload]) -> None:
         seconds = self.settings.rollout_seconds_per_replica
-        plan = rollout_plan(job.objects, seconds, self.settings.simulation_seed)
+        plan = rollout_plan(
+            job.objects, seconds, self.settings.simulation_seed, workloads=workloads
+        )
         started = time.monotonic()
         for step in plan:
             delay = step.at_seconds - (time.monotonic() - started)

@@ -13,6 +13,7 @@ from services.deployer.scheduling import (
     Load,
     Node,
     PodSpec,
+    Workload,
     least_allocated_score,
     placement_rule_reasons,
     pods_of,
@@ -124,8 +125,11 @@ def place_tenant(
     tenant_id: str,
     objects: Iterable[Mapping[str, Any]],
     memo: PlacementMemo | None = None,
+    *,
+    workloads: Sequence[Workload] | None = None,
 ) -> tuple[ClusterState, PlacementReport]:
     """Place every pod of the tenant's objects, replacing its earlier pods, or change nothing.
+    `workloads` are the objects' (`workloads_in`) when the caller has read them already.
 
     Raises WorkloadError when an object cannot be read (a bad quantity, no containers).
     """
@@ -137,7 +141,9 @@ def place_tenant(
         loads[earlier.node] = loads[earlier.node].minus(earlier)
     placed: list[PlacedPod] = []
     pending: list[PendingPod] = []
-    for pod in pods_of(workloads_in(objects)):
+    if workloads is None:
+        workloads = workloads_in(objects)
+    for pod in pods_of(workloads):
         node, reason = choose_node(pod, memo.admitted(pod, state.nodes), loads)
         if node is None:
             pending.append(

@@ -86,16 +86,8 @@ class DeploymentRuns:
         tenant.last_revision = max(tenant.last_revision, revision)
         tenant.updated_at = utc_now()
         if row is None:
-            started = store.DeploymentRow(
-                deployment_id=deployment_id,
-                tenant_id=tenant_id,
-                revision=revision,
-                manifest_revision=manifest_revision,
-                kind=kind,
-                reason=reason,
-                state="deploying",
-                objects=[],
-                started_at=utc_now(),
+            started = store.new_deployment(
+                deployment_id, tenant_id, revision, manifest_revision, kind, reason
             )
             await store.add_deployment(conn, started, tenant)
         else:

@@ -117,7 +117,48 @@ async def tenant(
 
 
 def new_tenant(tenant_id: str) -> TenantRow:
-    return TenantRow(tenant_id=tenant_id, inventory=[], updated_at=utc_now())
+    # Built as loaded rows are: the model's __init__ costs more than the rest of this path.
+    return loaded(
+        TenantRow,
+        {
+            "tenant_id": tenant_id,
+            "applied_revision": 0,
+            "last_revision": 0,
+            "deleted_revision": 0,
+            "current_deployment_id": None,
+            "inventory": [],
+            "updated_at": utc_now(),
+        },
+    )
+
+
+def new_deployment(
+    deployment_id: str,
+    tenant_id: str,
+    revision: int,
+    manifest_revision: int,
+    kind: str,
+    reason: str,
+) -> DeploymentRow:
+    """A deployment under way, as `add_deployment` records it."""
+    return loaded(
+        DeploymentRow,
+        {
+            "deployment_id": deployment_id,
+            "tenant_id": tenant_id,
+            "revision": revision,
+            "manifest_revision": manifest_revision,
+            "kind": kind,
+            "reason": reason,
+            "state": "deploying",
+            "error": None,
+            "step": "",
+            "objects": [],
+            "placement": None,
+            "started_at": utc_now(),
+            "finished_at": None,
+        },
+    )
 
 
 async def known_tenant(

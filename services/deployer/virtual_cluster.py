@@ -6,13 +6,13 @@ from __future__ import annotations
 import bisect
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from services.deployer.cluster_file import ClusterSpec
-from services.deployer.scheduling import Load, Node, workloads_in
+from services.deployer.scheduling import Load, Node, Workload, workloads_in
 
 
 class PlacedPod(BaseModel):
@@ -180,17 +180,23 @@ class RolloutStep(BaseModel):
 
 
 def rollout_plan(
-    objects: Iterable[Mapping[str, Any]], seconds_per_replica: float, seed: int | None = None
+    objects: Iterable[Mapping[str, Any]],
+    seconds_per_replica: float,
+    seed: int | None = None,
+    *,
+    workloads: Sequence[Workload] | None = None,
 ) -> list[RolloutStep]:
     """When each replica is ready: workloads roll out side by side, replicas one after another.
 
     Without a seed every replica takes exactly `seconds_per_replica`; with one, each takes
-    between half and one and a half of it, drawn from `random.Random(seed)`.
+    between half and one and a half of it, drawn from `random.Random(seed)`. `workloads` are
+    the objects' (`workloads_in`) when the caller has read them already.
     """
     if not math.isfinite(seconds_per_replica) or seconds_per_replica < 0:
         raise ValueError(f"seconds_per_replica must be >= 0, not {seconds_per_replica}")
     rng = random.Random(seed) if seed is not None else None
-    workloads = workloads_in(objects)
+    if workloads is None:
+        workloads = workloads_in(objects)
     events = []
     for w in workloads:
         at = 0.0

@@ -4,7 +4,7 @@ import pytest
 
 from services.deployer.cluster_file import load_cluster
 from services.deployer.placement import place_tenant, release_tenant
-from services.deployer.scheduling import WorkloadError
+from services.deployer.scheduling import WorkloadError, workloads_in
 from services.deployer.virtual_cluster import ClusterState, usage
 from tests.unit.deployer.k8s_objects import deployment, hpa, resource_quota
 
@@ -259,3 +259,9 @@ def test_pods_stay_in_order_whatever_order_they_were_read_in(cluster):
         assert report.ok
         keys = [(p.tenant_id, p.workload, p.replica, p.kind) for p in placed.pods]
         assert keys == sorted(keys)
+
+
+def test_workloads_read_by_the_caller_place_as_the_objects_do(cluster: ClusterState) -> None:
+    objects = [deployment("stt", replicas=3, gpus=1), deployment("web", replicas=2)]
+    given = place_tenant(cluster, "acme", objects, workloads=workloads_in(objects))
+    assert given == place_tenant(cluster, "acme", objects)

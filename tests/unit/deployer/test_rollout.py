@@ -2,6 +2,7 @@ import itertools
 
 import pytest
 
+from services.deployer.scheduling import workloads_in
 from services.deployer.virtual_cluster import rollout_plan
 from tests.unit.deployer.k8s_objects import deployment, hpa, resource_quota
 
@@ -57,3 +58,8 @@ def test_nothing_to_roll_out_gives_an_empty_plan():
 def test_a_negative_or_infinite_step_is_refused(seconds):
     with pytest.raises(ValueError, match="seconds_per_replica"):
         rollout_plan(OBJECTS, seconds)
+
+
+def test_workloads_read_by_the_caller_plan_as_the_objects_do() -> None:
+    given = rollout_plan(OBJECTS, 10, seed=3, workloads=workloads_in(OBJECTS))
+    assert given == rollout_plan(OBJECTS, 10, seed=3)
