@@ -18,7 +18,7 @@ from faststream.nats import NatsBroker
 
 from services.manifest import queries, store
 from services.manifest.naming import HASH_ANNOTATION
-from services.manifest.render import TenantManifestInput, render
+from services.manifest.render import TenantManifestInput, render_both
 from shared import subjects
 from shared.bus import publish_event
 from shared.consumers import ReceivedMessage, durable_subscriber
@@ -66,8 +66,8 @@ def manifest_row(
     source: TenantManifestInput, auto_deploy: bool | None, now: datetime
 ) -> store.ManifestRow:
     """Render both variants (with and without monitoring) of one tenant revision."""
-    objects = in_apply_order(render(source, include_monitoring=False))
-    monitored = in_apply_order(render(source, include_monitoring=True))
+    plain, monitored = render_both(source)
+    objects, monitored = in_apply_order(plain), in_apply_order(monitored)
     values = {
         "tenant_id": source.tenant_id,
         "revision": source.revision,

@@ -30,6 +30,7 @@ __all__ = [
     "TenantManifestInput",
     "content_hash",
     "render",
+    "render_both",
     "to_json",
     "to_yaml",
 ]
@@ -65,21 +66,53 @@ def _check_images(tenant: TenantManifestInput) -> None:
 
 def render(tenant: TenantManifestInput, include_monitoring: bool) -> list[Obj]:
     """All objects of the tenant's namespace, annotated with the manifest hash and revision."""
+    tenant_wide, workloads = _common_objects(tenant)
+    return _annotated(tenant, _variant(tenant, include_monitoring, tenant_wide, workloads))
+
+
+def render_both(tenant: TenantManifestInput) -> tuple[list[Obj], list[Obj]]:
+    """`render` without and with monitoring: the objects monitoring does not change are made
+    once (they were most of the rendering) and each variant annotates copies of its own."""
+    tenant_wide, workloads = _common_objects(tenant)
+    plain = _variant(tenant, False, tenant_wide, workloads)
+    monitored = [_own_metadata(o) for o in _variant(tenant, True, tenant_wide, workloads)]
+    return _annotated(tenant, plain), _annotated(tenant, monitored)
+
+
+def _common_objects(tenant: TenantManifestInput) -> tuple[list[Obj], list[Obj]]:
+    """The tenant-wide objects and the services' workloads: the same in both variants."""
     _check_images(tenant)
     config = settings_config_map(tenant)
     config_hash = hashlib.sha256(_canonical_json(config["data"])).hexdigest()[:16]
-    objects: list[Obj] = [
-        namespace(tenant),
-        resource_quota(tenant),
-        limit_range(tenant),
-        config,
-        *network_policies(tenant, include_monitoring),
-    ]
+    workloads: list[Obj] = []
     for sizing in sorted(tenant.sizing.services, key=lambda s: s.service):
         if is_deployed(sizing):
-            objects.extend(objects_for_service(tenant, sizing, config_hash))
+            workloads.extend(objects_for_service(tenant, sizing, config_hash))
+    return [namespace(tenant), resource_quota(tenant), limit_range(tenant), config], workloads
+
+
+def _variant(
+    tenant: TenantManifestInput,
+    include_monitoring: bool,
+    tenant_wide: list[Obj],
+    workloads: list[Obj],
+) -> list[Obj]:
+    objects = [*tenant_wide, *network_policies(tenant, include_monitoring), *workloads]
     if include_monitoring:
         objects.extend(monitoring_objects(tenant))
+    return objects
+
+
+def _own_metadata(obj: Obj) -> Obj:
+    """The object with metadata and annotations of its own, for `_annotated` to change; the
+    rest is shared, and never changed after rendering."""
+    metadata = dict(obj["metadata"])
+    if "annotations" in metadata:
+        metadata["annotations"] = dict(metadata["annotations"])
+    return {**obj, "metadata": metadata}
+
+
+def _annotated(tenant: TenantManifestInput, objects: list[Obj]) -> list[Obj]:
     digest = content_hash(objects)
     for obj in objects:
         annotations = obj["metadata"].setdefault("annotations", {})

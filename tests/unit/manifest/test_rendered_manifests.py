@@ -9,7 +9,14 @@ import pytest
 import yaml
 
 from services.manifest.naming import HASH_ANNOTATION, REVISION_ANNOTATION
-from services.manifest.render import RenderError, content_hash, render, to_json, to_yaml
+from services.manifest.render import (
+    RenderError,
+    content_hash,
+    render,
+    render_both,
+    to_json,
+    to_yaml,
+)
 from services.manifest.validation import validate_manifest
 from shared.quantities import cpu_millicores, memory_mib, parse_quantity
 from tests.unit.manifest.sizings import GPU_PER_SERVER, SIZINGS, app, sizing_result, tenant
@@ -203,3 +210,13 @@ def test_an_image_without_a_pinned_tag_is_refused():
     untagged = app("chatbot", "micro", 500, 1024).model_copy(update={"image": "ecp-ai/chatbot"})
     with pytest.raises(RenderError, match="pinned tag"):
         render(tenant("micro", sizing_result("micro", "t4", [untagged])), False)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_both_variants_rendered_together_are_those_rendered_apart(preset):
+    plain, monitored = render_both(tenant(preset))
+    assert plain == render(tenant(preset), False)
+    assert monitored == render(tenant(preset), True)
+    # The variants share objects but not the annotations each stamps with its own hash.
+    assert plain[0]["metadata"]["annotations"] != monitored[0]["metadata"]["annotations"]
+    assert json.dumps(plain) == json.dumps(render(tenant(preset), False))
