@@ -68,16 +68,17 @@ def placeholders(count: int, first: int = 1) -> str:
 
 
 @functools.cache
-def _json_columns(model: type[SQLModel]) -> frozenset[str]:
+def json_columns(model: type[SQLModel]) -> frozenset[str]:
+    """The model's JSON and JSONB columns."""
     return frozenset(c.key for c in inspect(model).columns if isinstance(c.type, JSON))
 
 
 def parameters(model: type[SQLModel], values: Mapping[str, Any]) -> list[Any]:
     """Values for the model's columns named by `values`, in its order, as a driver connection
     takes them (JSON columns as text)."""
-    json_columns = _json_columns(model)
+    json_names = json_columns(model)
     return [
-        json_text(value) if name in json_columns and value is not None else value
+        json_text(value) if name in json_names and value is not None else value
         for name, value in values.items()
     ]
 

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
-from shared.db import loaded, parameters, placeholders
+from shared.db import json_columns, loaded, parameters, placeholders
 
 SCHEMA = "gateway"
 
@@ -83,9 +83,7 @@ async def get_tenant(
 TENANT_COLUMNS = tuple(TenantRow.model_fields)
 # The projection never reads a tenant's sizing (some 6 KB of JSON), only replaces it.
 PROJECTED_COLUMNS = tuple(name for name in TENANT_COLUMNS if name != "resources")
-JSON_COLUMNS = frozenset(
-    name for name in TENANT_COLUMNS if isinstance(TenantRow.__table__.c[name].type, JSONB)
-)
+JSON_COLUMNS = json_columns(TenantRow)
 
 
 @dataclass

@@ -173,11 +173,8 @@ async def test_the_projection_stores_the_sizing_it_did_not_read(gateway: Gateway
     assert row.sized_revision == 1 and row.resources == event.data["sizing"]
 
 
-async def test_projecting_a_sized_tenant_keeps_its_sizing(gateway: Gateway) -> None:
-    spec, spec_json = await created(gateway)
-    tid = spec.tenant_id
-    await settle(gateway, MODE, tid, sized(tid))
-    sizing = (await row_of(gateway, tid)).resources
+async def rename_and_start(gateway: Gateway, tid: str, spec_json: dict[str, Any]) -> None:
+    """Project a renaming `tenant.accepted` and a `deployment.started` in one batch."""
     renamed = {**spec_json, "name": "renamed"}
     await project(
         gateway,
@@ -186,6 +183,14 @@ async def test_projecting_a_sized_tenant_keeps_its_sizing(gateway: Gateway) -> N
             BusEvent(MODE, tid, "deployment.started", {"revision": 1}),
         ],
     )
+
+
+async def test_projecting_a_sized_tenant_keeps_its_sizing(gateway: Gateway) -> None:
+    spec, spec_json = await created(gateway)
+    tid = spec.tenant_id
+    await settle(gateway, MODE, tid, sized(tid))
+    sizing = (await row_of(gateway, tid)).resources
+    await rename_and_start(gateway, tid, spec_json)
     row = await row_of(gateway, tid)
     assert (row.name, row.status) == ("renamed", "deploying")
     assert sizing is not None and row.resources == sizing
@@ -209,13 +214,6 @@ async def test_events_on_a_row_written_meanwhile_are_applied_to_the_row_as_it_no
         return rows
 
     monkeypatch.setattr(store, "tenant_rows", read_then_written_elsewhere)
-    renamed = {**spec_json, "name": "renamed"}
-    await project(
-        gateway,
-        [
-            BusEvent(MODE, tid, "tenant.accepted", {"revision": 1, "spec": renamed}),
-            BusEvent(MODE, tid, "deployment.started", {"revision": 1}),
-        ],
-    )
+    await rename_and_start(gateway, tid, spec_json)
     row = await row_of(gateway, tid)
     assert (row.name, row.status, row.last_error) == ("renamed", "deploying", "x")
