@@ -1,11 +1,13 @@
 """The gateway's event hub against a real NATS server: a subscription per subject clients ask
-for, shared while somebody asks, each event to each client once."""
+for, shared while somebody asks, each event to each client once. The server is this module's
+own: these tests count what every wildcard subscription receives, and a system another test left
+running publishes on the same subjects."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import nats
@@ -13,22 +15,30 @@ import pytest
 from nats.aio.client import Client
 
 from services.gateway.events import BrokerUnavailableError, EventHub, Subscriber
+from shared.embedded import NatsServer, free_port
 from shared.modes import Mode
-from shared.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(scope="module")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = NatsServer(free_port(), free_port(), tmp_path_factory.mktemp("relay-nats"))
+    server.start()
+    yield server.url
+    server.stop()
+
+
 @pytest.fixture
-async def publisher(settings: Settings) -> AsyncIterator[Client]:
-    client = await nats.connect(settings.nats_url)
+async def publisher(nats_url: str) -> AsyncIterator[Client]:
+    client = await nats.connect(nats_url)
     yield client
     await client.close()
 
 
 @pytest.fixture
-async def hub(settings: Settings) -> AsyncIterator[EventHub]:
-    client = await nats.connect(settings.nats_url)
+async def hub(nats_url: str) -> AsyncIterator[EventHub]:
+    client = await nats.connect(nats_url)
     events = EventHub()
     await events.start(client)
     yield events
