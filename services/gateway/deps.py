@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from faststream.nats import NatsBroker
 
+from services.gateway import store
 from services.gateway.auth import Principal, Role, authenticate, authorize, bearer_token
 from services.gateway.errors import Problem
 from services.gateway.events import EventHub
@@ -16,6 +17,10 @@ from shared.db import Databases
 from shared.modes import InvalidModeError, Mode, mode_from_header
 from shared.service import ServiceRuntime
 from shared.settings import Settings
+
+
+def tenant_not_found(tenant_id: str) -> Problem:
+    return Problem(404, "TENANT_NOT_FOUND", f"tenant {tenant_id!r} does not exist in this mode")
 
 
 @dataclass
@@ -76,3 +81,10 @@ def require(role: Role):  # type: ignore[no-untyped-def]
 Viewer = Annotated[Principal, require(Role.viewer)]
 Operator = Annotated[Principal, require(Role.operator)]
 Admin = Annotated[Principal, require(Role.admin)]
+
+
+async def require_live_tenant(gateway: Gateway, mode: Mode, tenant_id: str) -> None:
+    """404 unless the tenant exists in this mode and is not deleted."""
+    async with gateway.db.connection(mode) as conn:
+        if not await store.is_live(conn, tenant_id):
+            raise tenant_not_found(tenant_id)

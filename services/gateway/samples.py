@@ -16,8 +16,7 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, with_config
 from typing_extensions import TypedDict
 
-from services.gateway import store
-from services.gateway.deps import Gateway
+from services.gateway.deps import Gateway, require_live_tenant
 from services.gateway.errors import Problem
 from services.gateway.live_metrics import link_of
 from shared import subjects
@@ -177,13 +176,11 @@ class TenantCache:
         key = (mode, tenant_id)
         if time.monotonic() - self.seen.get(key, -math.inf) < TENANT_CACHE_SECONDS:
             return
-        async with gateway.db.session(mode) as session:
-            row = await store.live_tenant(session, tenant_id)
-        if row is None:
+        try:
+            await require_live_tenant(gateway, mode, tenant_id)
+        except Problem:
             self.seen.pop(key, None)
-            raise Problem(
-                404, "TENANT_NOT_FOUND", f"tenant {tenant_id!r} does not exist in this mode"
-            )
+            raise
         if len(self.seen) > 100_000:
             self.seen.clear()
         self.seen[key] = time.monotonic()

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from services.gateway import store
-from services.gateway.deps import GatewayDep, ModeDep, Operator, Viewer
+from services.gateway.deps import GatewayDep, ModeDep, Operator, Viewer, require_live_tenant
 from services.gateway.errors import Problem
 from services.gateway.rpc import ask
 from shared.modes import Mode
@@ -47,13 +46,7 @@ class AlertsRequest(BaseModel):
 async def call(
     gateway: GatewayDep, mode: Mode, query: str, request: AlertsRequest
 ) -> tuple[int, Any]:
-    async with gateway.db.session(mode) as session:
-        if await store.live_tenant(session, request.tenant_id) is None:
-            raise Problem(
-                404,
-                "TENANT_NOT_FOUND",
-                f"tenant {request.tenant_id!r} does not exist in this mode",
-            )
+    await require_live_tenant(gateway, mode, request.tenant_id)
     reply = await ask(gateway, mode, "alerts", query, request)
     if not reply.get("ok"):
         extra = {k: v for k, v in reply.items() if k not in ("ok", "status", "code", "detail")}

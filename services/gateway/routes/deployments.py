@@ -10,7 +10,14 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway import store
-from services.gateway.deps import GatewayDep, ModeDep, Operator, Viewer
+from services.gateway.deps import (
+    GatewayDep,
+    ModeDep,
+    Operator,
+    Viewer,
+    require_live_tenant,
+    tenant_not_found,
+)
 from services.gateway.errors import Problem
 from services.gateway.rpc import ask
 from shared.bus import publish_command
@@ -55,7 +62,7 @@ async def deployable(gateway: GatewayDep, mode: Mode, tenant_id: str) -> store.T
     async with gateway.db.session(mode) as session:
         row = await store.live_tenant(session, tenant_id)
     if row is None:
-        raise Problem(404, "TENANT_NOT_FOUND", f"tenant {tenant_id!r} does not exist in this mode")
+        raise tenant_not_found(tenant_id)
     if row.status == "deploying":
         raise Problem(
             409, "DEPLOYMENT_IN_PROGRESS", f"tenant {tenant_id!r} is being deployed; wait for it"
@@ -146,10 +153,7 @@ async def rollback(
 @router.get("/api/v1/tenants/{tenant_id}/deployment")
 async def deployment(tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: Viewer) -> Any:
     """The current deployment state, the revision live, per-object status and the history."""
-    async with gateway.db.session(mode) as session:
-        row = await store.live_tenant(session, tenant_id)
-    if row is None:
-        raise Problem(404, "TENANT_NOT_FOUND", f"tenant {tenant_id!r} does not exist in this mode")
+    await require_live_tenant(gateway, mode, tenant_id)
     return await ask(gateway, mode, "deployer", "status", DeploymentQuery(tenant_id=tenant_id))
 
 

@@ -15,8 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.gateway import store
-from services.gateway.deps import GatewayDep, ModeDep, Viewer
+from services.gateway.deps import GatewayDep, ModeDep, Viewer, require_live_tenant
 from services.gateway.errors import Problem
 from services.gateway.rpc import ask
 from shared.contracts.manifests import (
@@ -74,14 +73,6 @@ def refused(reply: dict[str, Any]) -> Problem:
     return Problem(NOT_FOUND_STATUS.get(code, 422), code, str(reply.get("detail", "")))
 
 
-async def live_or_404(gateway: GatewayDep, mode: Mode, tenant_id: str) -> store.TenantRow:
-    async with gateway.db.session(mode) as session:
-        row = await store.live_tenant(session, tenant_id)
-    if row is None:
-        raise Problem(404, "TENANT_NOT_FOUND", f"tenant {tenant_id!r} does not exist in this mode")
-    return row
-
-
 async def ask_rendered(
     gateway: GatewayDep, mode: Mode, query: str, body: BaseModel, tenant_id: str
 ) -> dict[str, Any]:
@@ -117,7 +108,7 @@ async def get_manifest(
     x_debug: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The tenant's manifest, multi-document YAML (`kubectl apply -f` takes it) or a JSON List."""
-    await live_or_404(gateway, mode, tenant_id)
+    await require_live_tenant(gateway, mode, tenant_id)
     started = time.perf_counter()
     query = ManifestQuery(
         tenant_id=tenant_id,
@@ -151,7 +142,7 @@ async def manifest_revisions(
     tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: Viewer
 ) -> dict[str, Any]:
     """Every rendered revision, newest first: hash, time and object counts per kind."""
-    await live_or_404(gateway, mode, tenant_id)
+    await require_live_tenant(gateway, mode, tenant_id)
     reply = await ask_rendered(
         gateway, mode, "revisions", RevisionsQuery(tenant_id=tenant_id), tenant_id
     )
@@ -169,7 +160,7 @@ async def manifest_diff(
     to_revision: Annotated[int | None, Query(alias="to", ge=1)] = None,
 ) -> dict[str, Any]:
     """What changed between two revisions, object by object (default: previous vs latest)."""
-    await live_or_404(gateway, mode, tenant_id)
+    await require_live_tenant(gateway, mode, tenant_id)
     query = DiffQuery(tenant_id=tenant_id, from_revision=from_revision, to_revision=to_revision)
     reply = await ask_rendered(gateway, mode, "diff", query, tenant_id)
     reply.pop("ok", None)

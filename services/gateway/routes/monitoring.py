@@ -17,8 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, Response
 
-from services.gateway import store
-from services.gateway.deps import Gateway, GatewayDep, ModeDep, Viewer
+from services.gateway.deps import Gateway, GatewayDep, ModeDep, Viewer, require_live_tenant
 from services.gateway.errors import Problem
 from services.gateway.live_metrics import follow_samples, hub_of, wanted_names
 from services.gateway.pushes import accept_batch, accept_seed, parsed, pusher
@@ -106,11 +105,7 @@ async def query_metrics(
     source: Annotated[str | None, Query(pattern="^(push|pull|demo)$")] = None,
 ) -> Response:
     """Stored metrics: raw points up to an hour, time buckets (avg, min, max, p95) beyond."""
-    async with gateway.db.session(mode) as session:
-        if await store.live_tenant(session, tenant_id) is None:
-            raise Problem(
-                404, "TENANT_NOT_FOUND", f"tenant {tenant_id!r} does not exist in this mode"
-            )
+    await require_live_tenant(gateway, mode, tenant_id)
     query = MonitoringQuery(
         tenant_id=tenant_id, metric_type=metric_type, hours=hours, source=source
     )

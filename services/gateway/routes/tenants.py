@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway import store
 from services.gateway.commands import send_tenant_command
-from services.gateway.deps import GatewayDep, ModeDep, Operator, Viewer
+from services.gateway.deps import GatewayDep, ModeDep, Operator, Viewer, tenant_not_found
 from services.gateway.errors import Problem
 from services.gateway.events import BusEvent
 from services.gateway.models import (
@@ -34,10 +34,6 @@ from shared.contracts.tenants import (
 from shared.modes import Mode
 
 router = APIRouter(prefix="/api/v1/tenants", tags=["tenants"])
-
-
-def not_found(tenant_id: str) -> Problem:
-    return Problem(404, "TENANT_NOT_FOUND", f"tenant {tenant_id!r} does not exist in this mode")
 
 
 @router.get("/", response_model=TenantList)
@@ -217,7 +213,7 @@ async def get_tenant(tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: View
     async with gateway.db.session(mode) as session:
         row = await store.live_tenant(session, tenant_id)
     if row is None:
-        raise not_found(tenant_id)
+        raise tenant_not_found(tenant_id)
     return TenantDetail.of(row, mode is Mode.demo)
 
 
@@ -230,7 +226,7 @@ async def update_tenant(
     async with gateway.db.session(mode) as session:
         row = await store.get_tenant(session, tenant_id, for_update=True)
         if row is None or not row.is_live:
-            raise not_found(tenant_id)
+            raise tenant_not_found(tenant_id)
         if row.status == "deleting":
             raise Problem(409, "TENANT_DELETING", f"tenant {tenant_id!r} is being deleted")
         changes = body.model_dump(exclude_unset=True, mode="json")
@@ -266,7 +262,7 @@ async def delete_tenant(
     async with gateway.db.session(mode) as session:
         row = await store.get_tenant(session, tenant_id, for_update=True)
         if row is None or not row.is_live:
-            raise not_found(tenant_id)
+            raise tenant_not_found(tenant_id)
         row.revision += 1
         row.status, row.updated_at = "deleting", datetime.now(UTC)
         revision = row.revision
