@@ -70,8 +70,8 @@ async def authenticate(db: Databases, token: str | None, mode: Mode, *, enabled:
         raise Problem(
             401, "UNAUTHORIZED", "prod mode needs an API key: Authorization: Bearer <key>"
         )
-    async with db.session(Mode.prod) as session:
-        row = await store.find_key(session, hash_key(token))
+    async with db.connection(Mode.prod) as conn:
+        row = await store.find_key(conn, hash_key(token))
     if row is None:
         raise Problem(401, "UNAUTHORIZED", "the API key is not valid or was revoked")
     return Principal(row.name, Role[row.role], Mode(row.mode) if row.mode else None)

@@ -203,6 +203,9 @@ def test_keys_and_dead_letters_for_an_admin(prod: ECPClient, system: RunningSyst
         limited.list_tenants()
     assert caught.value.code == "FORBIDDEN"
     assert prod.revoke_key(key["key_id"])["revoked_at"]
+    with pytest.raises(ECPError) as revoked:
+        limited.list_tenants()
+    assert revoked.value.code == "UNAUTHORIZED"
     assert isinstance(prod.list_dead_letters(), list)
     with pytest.raises(ECPError) as missing:
         prod.replay_dead_letter(10**9)
