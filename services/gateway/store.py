@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Column, ColumnElement, DateTime, func, select
+from sqlalchemy import Column, ColumnElement, DateTime, func, inspect, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -83,7 +83,11 @@ async def get_tenant(
 TENANT_COLUMNS = tuple(TenantRow.model_fields)
 # The projection never reads a tenant's sizing (some 6 KB of JSON), only replaces it.
 PROJECTED_COLUMNS = tuple(name for name in TENANT_COLUMNS if name != "resources")
-JSON_COLUMNS = json_columns(TenantRow)
+# What each JSON column's text is cast to in a write: its own type.
+JSON_CASTS = {
+    name: "jsonb" if isinstance(inspect(TenantRow).columns[name].type, JSONB) else "json"
+    for name in json_columns(TenantRow)
+}
 
 
 @dataclass
@@ -140,7 +144,7 @@ async def write_tenant(conn: asyncpg.Connection, tenant: ReadTenant, *, checked:
     # read then costs the server no parsing of it (the request and the read model often race
     # to write the same `tenant.sized`, some 6 KB of JSON).
     statement = f"UPDATE {SCHEMA}.tenants SET " + ", ".join(
-        f"{name} = ${n}::text::jsonb" if name in JSON_COLUMNS else f"{name} = ${n}"
+        f"{name} = ${n}::text::{JSON_CASTS[name]}" if name in JSON_CASTS else f"{name} = ${n}"
         for n, name in enumerate(names, start=2)
     )
     values = [tenant.row.tenant_id, *parameters(TenantRow, changes)]
