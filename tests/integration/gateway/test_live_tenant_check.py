@@ -4,32 +4,18 @@ deleted passes, an unknown or deleted one is a 404 `TENANT_NOT_FOUND`, against a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from types import SimpleNamespace
-from typing import cast
 from uuid import uuid4
 
 import pytest
 
-import services.gateway
 from services.gateway.deps import Gateway, require_live_tenant
 from services.gateway.errors import Problem
 from services.gateway.routes.tenants import record_creation
 from shared.contracts.tenants import TenantSpec
-from shared.db import Databases
 from shared.modes import Mode
-from shared.settings import Settings
 
 pytestmark = pytest.mark.integration
 MODE = Mode.demo
-
-
-@pytest.fixture(scope="module")
-async def gateway(settings: Settings):
-    db = Databases(settings)
-    await db.migrate("gateway", Path(services.gateway.__file__).parent / "migrations")
-    yield cast(Gateway, SimpleNamespace(db=db))
-    await db.dispose()
 
 
 async def created(gateway: Gateway) -> str:

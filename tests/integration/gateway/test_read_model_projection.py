@@ -7,35 +7,22 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
 import pytest
 
-import services.gateway
 from services.gateway import store
 from services.gateway.app import project
 from services.gateway.deps import Gateway
 from services.gateway.events import BusEvent
 from services.gateway.routes.tenants import record_creation, settle
 from shared.contracts.tenants import TenantSpec
-from shared.db import Databases
 from shared.modes import Mode
-from shared.settings import Settings
 
 pytestmark = pytest.mark.integration
 MODE = Mode.demo
-
-
-@pytest.fixture(scope="module")
-async def gateway(settings: Settings):
-    db = Databases(settings)
-    await db.migrate("gateway", Path(services.gateway.__file__).parent / "migrations")
-    yield cast(Gateway, SimpleNamespace(db=db))
-    await db.dispose()
 
 
 async def created(gateway: Gateway) -> tuple[TenantSpec, dict[str, Any]]:
