@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from shared.contracts.base import utc_now
-from shared.db import column_list, json_text, loaded, placeholders, row_values
+from shared.db import column_list, json_text, loaded, new_row, placeholders, row_values
 
 SCHEMA = "deployer"
 VIRTUAL_CLUSTER = "virtual"
@@ -118,18 +118,7 @@ async def tenant(
 
 def new_tenant(tenant_id: str) -> TenantRow:
     # Built as loaded rows are: the model's __init__ costs more than the rest of this path.
-    return loaded(
-        TenantRow,
-        {
-            "tenant_id": tenant_id,
-            "applied_revision": 0,
-            "last_revision": 0,
-            "deleted_revision": 0,
-            "current_deployment_id": None,
-            "inventory": [],
-            "updated_at": utc_now(),
-        },
-    )
+    return new_row(TenantRow, tenant_id=tenant_id, updated_at=utc_now())
 
 
 def new_deployment(
@@ -141,23 +130,16 @@ def new_deployment(
     reason: str,
 ) -> DeploymentRow:
     """A deployment under way, as `add_deployment` records it."""
-    return loaded(
+    return new_row(
         DeploymentRow,
-        {
-            "deployment_id": deployment_id,
-            "tenant_id": tenant_id,
-            "revision": revision,
-            "manifest_revision": manifest_revision,
-            "kind": kind,
-            "reason": reason,
-            "state": "deploying",
-            "error": None,
-            "step": "",
-            "objects": [],
-            "placement": None,
-            "started_at": utc_now(),
-            "finished_at": None,
-        },
+        deployment_id=deployment_id,
+        tenant_id=tenant_id,
+        revision=revision,
+        manifest_revision=manifest_revision,
+        kind=kind,
+        reason=reason,
+        state="deploying",
+        started_at=utc_now(),
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Column, DateTime, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from shared.db import column_list, loaded, parameters, row_values
+from shared.db import column_list, loaded, new_row, parameters, row_values
 
 
 class TenantRow(SQLModel, table=True):
@@ -57,3 +58,20 @@ def test_a_rows_values_follow_its_column_list_with_json_as_text() -> None:
     assert values[5] == '[{"kind":"Namespace","name":"acme"}]'
     assert values[4] is None and values[6] == AT
     assert parameters(TenantRow, {"inventory": [], "last_revision": 3}) == ["[]", 3]
+
+
+def test_a_new_row_has_the_values_given_and_the_models_defaults() -> None:
+    row = new_row(TenantRow, tenant_id="acme", inventory=[], updated_at=AT)
+    assert row.model_dump() == {
+        **RECORD,
+        "applied_revision": 0,
+        "last_revision": 0,
+        "current_deployment_id": None,
+        "inventory": [],
+    }
+    assert inspect(row).session is None
+
+
+def test_a_new_row_needs_every_column_without_a_default() -> None:
+    with pytest.raises(TypeError, match="updated_at"):
+        new_row(TenantRow, tenant_id="acme", inventory=[])
