@@ -167,18 +167,28 @@ class OpenLoopClient:
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         """The answer's status and body."""
-        if self.idle:
-            exchange = self.idle.pop()
-        else:
-            _, exchange = await asyncio.get_running_loop().create_connection(
-                _Exchange, self.host, self.port
-            )
+        exchange = self._idle_exchange() or await self._new_exchange()
         answer = await exchange.send(
             request_bytes(f"{self.host}:{self.port}", path, body, self.headers)
         )
         if not exchange.lost:
             self.idle.append(exchange)
         return answer
+
+    def _idle_exchange(self) -> _Exchange | None:
+        # The server closes a keep-alive connection left idle for a while (uvicorn: 5 s); a
+        # request sent on it would never be answered.
+        while self.idle:
+            exchange = self.idle.pop()
+            if not exchange.lost:
+                return exchange
+        return None
+
+    async def _new_exchange(self) -> _Exchange:
+        _, exchange = await asyncio.get_running_loop().create_connection(
+            _Exchange, self.host, self.port
+        )
+        return exchange
 
     def close(self) -> None:
         for exchange in self.idle:
