@@ -14,6 +14,7 @@ from services.monitor.background import (
     generate_demo_metrics,
     maintain_partitions,
     pull_prometheus,
+    wait_until,
 )
 from shared.modes import Mode
 from shared.service import ServiceRuntime
@@ -40,7 +41,7 @@ def build(settings: Settings | None = None) -> ServiceRuntime:
                 settings.demo_metrics_interval_seconds,
                 "demo-metrics",
                 lambda: generate_demo_metrics(
-                    runtime.broker, runtime.db, settings, datetime.now(UTC)
+                    runtime.broker, runtime.db, settings, datetime.now(UTC), wait_until
                 ),
             )
         if settings.monitoring_endpoint:

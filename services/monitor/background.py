@@ -19,7 +19,7 @@ import httpx
 from faststream.nats import NatsBroker
 
 from services.monitor import store
-from services.monitor.demo_load import DemoTenant, demo_metrics, slot_of
+from services.monitor.demo_load import DemoTenant, demo_metrics, offset_in_slot, slot_of
 from services.monitor.partitions import partitions_expired, partitions_wanted
 from services.monitor.prometheus_pull import (
     PULL_QUERIES,
@@ -84,16 +84,31 @@ def demo_tenant_of(row: store.DemoTenantRow) -> DemoTenant:
     )
 
 
+WaitUntil = Callable[[float], Awaitable[None]]
+
+
 async def generate_demo_metrics(
-    broker: NatsBroker, db: Databases, settings: Settings, moment: datetime
+    broker: NatsBroker,
+    db: Databases,
+    settings: Settings,
+    moment: datetime,
+    wait_until: WaitUntil | None = None,
 ) -> int:
-    """One slot of demo metrics for every known demo tenant; the number of batches published."""
+    """One slot of demo metrics for every known demo tenant; the number of batches published.
+
+    With `wait_until` (the running service's), each tenant's batch waits for its time in the
+    slot (`offset_in_slot`); without it, all go at once."""
     interval = settings.demo_metrics_interval_seconds
     slot = slot_of(moment, interval)
     slot_start = datetime.fromtimestamp(slot * interval, UTC)
     async with db.connection(Mode.demo) as conn:
         tenants = [demo_tenant_of(row) for row in await store.demo_tenants(conn)]
+    if wait_until is not None:
+        due = {t.tenant_id: offset_in_slot(t.tenant_id, interval) for t in tenants}
+        tenants.sort(key=lambda t: due[t.tenant_id])
     for tenant in tenants:
+        if wait_until is not None:
+            await wait_until(slot_start.timestamp() + due[tenant.tenant_id])
         values = demo_metrics(tenant, slot_start, slot, settings.demo_metrics_seed, interval)
         batch = MetricBatch(
             tenant_id=tenant.tenant_id,
@@ -143,6 +158,20 @@ def subjects_token_ok(tenant_id: str) -> bool:
     return bool(TENANT_ID_PATTERN.match(tenant_id)) and len(tenant_id) <= 63
 
 
+def next_slot_start(due: float, now: float, seconds: float) -> float:
+    """When to run again after a run due at `due` (epoch seconds): the start of the next slot,
+    or, when the run overran that too, the start of the current one (at once, and no backlog)."""
+    return max((due // seconds + 1) * seconds, now // seconds * seconds)
+
+
+async def wait_until(moment: float) -> None:
+    """Sleep until `moment` (epoch seconds) has passed by the wall clock."""
+    # The event loop's clock is not the wall clock: a timer may end a little early, which
+    # would still be in the previous slot.
+    while (delay := moment - time.time()) > 0:  # noqa: ASYNC110 - a time, not an event
+        await asyncio.sleep(delay)
+
+
 class Loops:
     """Background tasks started after the runtime, cancelled before it stops."""
 
@@ -150,13 +179,18 @@ class Loops:
         self.tasks: list[asyncio.Task[None]] = []
 
     def every(self, seconds: float, what: str, step: Callable[[], Awaitable[object]]) -> None:
+        """Run `step` now, then at the start of each wall-clock slot of `seconds`; a step that
+        overruns its slot is followed at once by the current slot's, not a slot later."""
+
         async def loop() -> None:
+            due = time.time()
             while True:
                 try:
                     await step()
                 except Exception:
                     log.exception("%s failed", what)
-                await asyncio.sleep(seconds - (time.time() % seconds))  # on wall-clock slots
+                due = next_slot_start(due, time.time(), seconds)
+                await wait_until(due)
 
         self.tasks.append(asyncio.create_task(loop(), name=what))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +16,9 @@ HOURLY_LOAD = (
 KOREA_UTC_OFFSET_HOURS = 9.0
 REQUESTS_PER_CORE_SECOND = 4.0  # at peak load
 DEMO_METRICS = ("cpu_usage", "memory_usage", "gpu_usage", "request_count", "response_time")
+# Share of a slot over which its tenants' batches are spread; the rest is slack, so a late
+# slot still ends before the next one is due.
+SPREAD_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,14 @@ def daily_load(moment: datetime, utc_offset_hours: float = KOREA_UTC_OFFSET_HOUR
 def slot_of(moment: datetime, interval_seconds: float) -> int:
     """The generator's time slot: the same slot on every replica, so its batch id dedupes."""
     return int(moment.timestamp() // interval_seconds)
+
+
+def offset_in_slot(tenant_id: str, interval_seconds: float) -> float:
+    """Seconds after its slot's start at which a tenant's batch is published: fixed per tenant
+    and the same on every replica, spread over the slot as Prometheus spreads its scrapes, so a
+    thousand tenants are not a thousand messages at once."""
+    share = zlib.crc32(tenant_id.encode()) / 2**32
+    return share * SPREAD_SHARE * interval_seconds
 
 
 def _percent(value: float) -> float:

@@ -10,6 +10,7 @@ import pytest
 
 from services.monitor import store
 from services.monitor.background import generate_demo_metrics, maintain_partitions
+from services.monitor.demo_load import offset_in_slot
 from services.monitor.handlers import sample_stores
 from services.monitor.partitions import DayPartition, partitions_wanted
 from shared import subjects
@@ -64,9 +65,13 @@ async def demo_row(monitor, tenant_id: str) -> store.DemoTenantRow | None:
 
 async def generated(monitor, ask, tenant_id: str, moment: datetime) -> dict[str, float]:
     """The demo values stored for `tenant_id` at the slot of `moment`."""
-    settings = monitor.settings
-    await generate_demo_metrics(monitor.broker, monitor.db, settings, moment)
-    interval = settings.demo_metrics_interval_seconds
+    await generate_demo_metrics(monitor.broker, monitor.db, monitor.settings, moment)
+    return await stored(monitor, ask, tenant_id, moment)
+
+
+async def stored(monitor, ask, tenant_id: str, moment: datetime) -> dict[str, float]:
+    """The demo values stored for `tenant_id` at the slot of `moment`, once there."""
+    interval = monitor.settings.demo_metrics_interval_seconds
     slot_start = datetime.fromtimestamp(moment.timestamp() // interval * interval, UTC)
 
     async def values() -> dict[str, float]:
@@ -124,3 +129,26 @@ async def _preset(monitor, tenant_id: str, expected: str) -> bool:
 
 async def _gone(monitor, tenant_id: str) -> bool:
     return await demo_row(monitor, tenant_id) is None
+
+
+async def test_a_paced_slot_publishes_each_batch_at_its_tenants_time_in_the_slot(monitor, nc, ask):
+    tenant_ids = [f"t-{uuid4().hex[:8]}" for _ in range(5)]
+    for tenant_id in tenant_ids:
+        await send_event(nc, tenant_id, "tenant.sized", {"revision": 1, "sizing": SIZING})
+    for tenant_id in tenant_ids:
+        assert await eventually(lambda tenant_id=tenant_id: demo_row(monitor, tenant_id))
+    interval = monitor.settings.demo_metrics_interval_seconds
+    moment = datetime.now(UTC) - timedelta(minutes=30)
+    slot_start = moment.timestamp() // interval * interval
+    waited: list[float] = []
+
+    async def wait_until(due: float) -> None:
+        waited.append(due)
+
+    published = await generate_demo_metrics(
+        monitor.broker, monitor.db, monitor.settings, moment, wait_until
+    )
+    assert len(waited) == published and waited == sorted(waited)
+    for tenant_id in tenant_ids:
+        assert slot_start + offset_in_slot(tenant_id, interval) in waited
+        assert await stored(monitor, ask, tenant_id, moment)
