@@ -17,7 +17,7 @@ if __name__ == "__main__":
         # Requests are logged and counted by our own tracing; uvicorn's access lines are off
         # anyway (shared.logging), but it would still build each one's arguments.
         access_log=False,
-        ws="websockets",
+        ws="websockets-sansio",
         # Compressing each message for each client costs more CPU than the loopback and LAN
         # bytes it saves, and it is what slows a fan-out to many clients.
         ws_per_message_deflate=False,
