@@ -49,7 +49,11 @@ def wait_for_line(process: subprocess.Popen[str], text: str, timeout: float = 12
 
 
 def test_ecp_up_serves_stops_on_ctrl_c_and_keeps_its_data() -> None:
-    data_dir = Path(tempfile.mkdtemp(prefix="ecp-up-"))
+    with tempfile.TemporaryDirectory(prefix="ecp-up-", ignore_cleanup_errors=True) as data_dir:
+        serves_stops_and_keeps_its_data(Path(data_dir))
+
+
+def serves_stops_and_keeps_its_data(data_dir: Path) -> None:
     port = free_port()
     process = start(data_dir, port)
     try:
@@ -94,8 +98,9 @@ def test_a_taken_port_is_explained_in_one_line() -> None:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         taken = holder.getsockname()[1]
-        process = start(Path(tempfile.mkdtemp(prefix="ecp-up-")), taken)
-        output, _ = process.communicate(timeout=60)
+        with tempfile.TemporaryDirectory(prefix="ecp-up-", ignore_cleanup_errors=True) as data:
+            process = start(Path(data), taken)
+            output, _ = process.communicate(timeout=60)
     assert process.returncode == 1
     assert (
         f"port {taken} for the gateway is taken by another program; set ECP_GATEWAY_PORT" in output

@@ -4,6 +4,7 @@ Docker engine answers, else the embedded wheels on free ports."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -56,6 +57,8 @@ def _embedded() -> Iterator[Servers]:
     finally:
         nats.stop()
         pg.stop()
+        # Hundreds of MB after a test run, GBs after a benchmark's 10 million samples.
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextmanager
