@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import statistics
 import tempfile
 from collections.abc import Iterator
@@ -70,5 +71,9 @@ def running_system(**env: str) -> Iterator[tuple[RunningSystem, Servers, dict[st
         system.start()
         try:
             yield system, servers, urls
+        except BaseException:
+            print(f"the services' logs are kept in {system.log_dir}")
+            raise
         finally:
             system.stop()
+        shutil.rmtree(system.log_dir, ignore_errors=True)

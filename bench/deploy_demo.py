@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import shutil
 import tempfile
 import time
 import uuid
@@ -136,6 +137,13 @@ async def deployments(
 
 def main() -> None:
     cluster = large_cluster_file(TENANTS)
+    try:
+        measure(cluster)
+    finally:
+        shutil.rmtree(cluster.parent, ignore_errors=True)
+
+
+def measure(cluster: Path) -> None:
     with running_system(
         ECP_VIRTUAL_CLUSTER_FILE=str(cluster), ECP_ROLLOUT_SECONDS_PER_REPLICA="0"
     ) as (system, servers, _):
