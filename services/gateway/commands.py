@@ -29,7 +29,12 @@ async def send_tenant_command(
 ) -> BusEvent | None:
     """Publish `tenant.<verb>`; return the settling event, or None if it did not come in time.
 
-    Raises a 503 problem when the broker does not take the command (nothing was sent)."""
+    Raises a 503 problem when the broker is not connected: nothing was sent, and the caller may
+    undo what it stored. A publish that fails once under way may still reach the stream (the
+    client keeps what it could not write and sends it on reconnecting), so it is answered like
+    a slow one, None: the stored row stands, and the reconciler sends the command again under
+    the same `Nats-Msg-Id` until the calculator answers."""
+    require_broker(gateway)
     outcome = gateway.hub.expect(mode, tenant_id, revision, wait_for or SETTLING_EVENTS)
     try:
         try:
@@ -41,14 +46,21 @@ async def send_tenant_command(
                 command,
                 msg_id=f"tenant.{verb}:{tenant_id}:{revision}",
             )
-        except Exception as error:
-            log.error("command not published", extra={"tenant_id": tenant_id, "error": repr(error)})
-            raise Problem(
-                503, "BROKER_UNAVAILABLE", "the message broker did not accept the command"
-            ) from error
+        except Exception as error:  # noqa: BLE001 - any failure here leaves the outcome unknown
+            log.warning(
+                "command not confirmed; the reconciler sends it again",
+                extra={"tenant_id": tenant_id, "error": repr(error)},
+            )
+            return None
         try:
             return await asyncio.wait_for(outcome, gateway.settings.create_wait_seconds)
         except TimeoutError:
             return None
     finally:
         gateway.hub.forget(mode, tenant_id, revision)
+
+
+def require_broker(gateway: Gateway) -> None:
+    """A 503 problem, before anything is sent, when the broker is not connected."""
+    if not gateway.broker.connection.is_connected:
+        raise Problem(503, "BROKER_UNAVAILABLE", "the message broker is not reachable; retry")

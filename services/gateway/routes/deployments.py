@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway import store
+from services.gateway.commands import require_broker
 from services.gateway.deps import (
     GatewayDep,
     ModeDep,
@@ -73,6 +74,7 @@ async def deployable(gateway: GatewayDep, mode: Mode, tenant_id: str) -> store.T
 
 
 async def send(gateway: GatewayDep, mode: Mode, tenant_id: str, verb: str, command: Any) -> None:
+    require_broker(gateway)
     try:
         await publish_command(
             gateway.broker,
@@ -83,9 +85,12 @@ async def send(gateway: GatewayDep, mode: Mode, tenant_id: str, verb: str, comma
             msg_id=f"deployment.{verb}:{tenant_id}:{command.deployment_id}",
         )
     except Exception as error:
-        log.error("command not published", extra={"tenant_id": tenant_id, "error": repr(error)})
+        log.error("command not confirmed", extra={"tenant_id": tenant_id, "error": repr(error)})
         raise Problem(
-            503, "BROKER_UNAVAILABLE", "the message broker did not accept the command"
+            503,
+            "BROKER_UNAVAILABLE",
+            "the message broker did not confirm the command; it may still run: "
+            f"GET /api/v1/tenants/{tenant_id}/deployment shows it",
         ) from error
 
 
