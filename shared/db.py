@@ -26,6 +26,27 @@ from shared.migrations import upgrade_schema
 from shared.modes import Mode
 from shared.settings import Settings
 
+# What a database that is down, restarting or unreachable raises, from the driver or below it.
+UNREACHABLE_ERRORS = (
+    ConnectionError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Whether `error`, or an error it was raised from, says the database cannot be reached."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UNREACHABLE_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
 
 class DatabaseNotConfiguredError(RuntimeError):
     pass

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.db import is_unreachable
+
 log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://ecp.ai/problems/"
@@ -84,6 +86,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def unexpected_error_response(error: Exception) -> JSONResponse:
+    if is_unreachable(error):
+        log.warning("database unreachable", extra={"error": repr(error)})
+        return problem_response(503, "DATABASE_UNAVAILABLE", "the database is not reachable; retry")
     log.exception("unexpected error", exc_info=error)
     return problem_response(
         500, "INTERNAL_ERROR", "an unexpected error occurred; see the gateway log"

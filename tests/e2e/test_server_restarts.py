@@ -1,7 +1,8 @@
-"""The broker briefly gone: a system whose NATS server restarts (JetStream keeps its streams on
-disk) deploys the tenant created before, the tenant created once it is back, and neither twice;
-a create refused while it was gone leaves nothing behind, not even later. The system is this module's own, on a NATS server and databases of its own, so restarting the
-broker touches no other test."""
+"""The broker or the database briefly gone: a system whose NATS server restarts (JetStream keeps
+its streams on disk), or whose PostgreSQL server restarts, deploys the tenant created before and
+the one created once it is back, neither twice; a create refused meanwhile is a 503 with a stable
+code and leaves nothing behind, not even later. Each system here is the test's own, on servers of
+its own, so restarting them touches no other test."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.embedded import NatsServer, free_port
+from shared.embedded import NatsServer, PostgresServer, free_port
 from tests.conftest import environment_for
 from tests.support.clients import client, headers, tenant_body, tenant_id
 from tests.support.servers import Servers, unique_name
@@ -103,3 +104,46 @@ async def test_a_broker_restart_loses_no_tenant_and_deploys_none_twice(
     finally:
         system.stop()
         nats.stop()
+
+
+async def test_a_database_restart_loses_no_tenant_and_deploys_none_twice(tmp_path: Path) -> None:
+    nats = NatsServer(free_port(), free_port(), tmp_path / "nats")
+    nats.start(tmp_path / "nats.log")
+    postgres = PostgresServer(tmp_path / "pg", free_port())
+    postgres.init()
+    postgres.start()
+    (tmp_path / "logs").mkdir()
+    for name in ("ecp_prod", "ecp_demo"):
+        postgres.create_database(name)
+    urls = {"prod": postgres.url("ecp_prod"), "demo": postgres.url("ecp_demo")}
+    system = RunningSystem(environment_for(nats.url, urls), tmp_path / "logs")
+    try:
+        system.start()
+        async with client(system.base_url) as http:
+            before = tenant_id("before")
+            await create(http, before)
+            await deployment_of(http, before)
+
+            postgres.stop()
+            await asyncio.sleep(2)
+            refused = await http.post(
+                "/api/v1/tenants/", json=tenant_body(tenant_id("refused")), headers=DEMO
+            )
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["code"] == "DATABASE_UNAVAILABLE"
+            postgres.start()
+
+            after = tenant_id("after")
+            await create(http, after)
+            deployments = {tid: await deployment_of(http, tid) for tid in (before, after)}
+            await asyncio.sleep(3)  # time for a duplicate to show, were there one
+            for tid in (before, after):
+                history = (await deployment_of(http, tid))["history"]
+                assert [d["revision"] for d in history] == [1], history
+                assert (
+                    history[0]["deployment_id"] == deployments[tid]["deployment"]["deployment_id"]
+                )
+    finally:
+        system.stop()
+        nats.stop()
+        postgres.stop()
