@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from faststream.exceptions import IncorrectState
 from pydantic import BaseModel
 
 from services.gateway.deps import Gateway
@@ -61,6 +62,10 @@ async def send_tenant_command(
 
 
 def require_broker(gateway: Gateway) -> None:
-    """A 503 problem, before anything is sent, when the broker is not connected."""
-    if not gateway.broker.connection.is_connected:
+    """A 503 problem, before anything is sent or stored, when the broker is not connected."""
+    try:
+        connected = gateway.broker.connection.is_connected
+    except IncorrectState:  # not connected yet: the gateway is starting
+        connected = False
+    if not connected:
         raise Problem(503, "BROKER_UNAVAILABLE", "the message broker is not reachable; retry")

@@ -85,6 +85,10 @@ async def test_a_broker_restart_loses_no_tenant_and_deploys_none_twice(
             refused = tenant_id("refused")
             reply = await http.post("/api/v1/tenants/", json=tenant_body(refused), headers=DEMO)
             assert reply.status_code == 503 and reply.json()["code"] == "BROKER_UNAVAILABLE"
+            change = await http.patch(
+                f"/api/v1/tenants/{before}", json={"name": "renamed"}, headers=DEMO
+            )
+            assert change.status_code == 503 and change.json()["code"] == "BROKER_UNAVAILABLE"
             nats.start(tmp_path / "nats.log")
 
             after = tenant_id("after")
@@ -95,6 +99,8 @@ async def test_a_broker_restart_loses_no_tenant_and_deploys_none_twice(
             assert not any(refused in node["tenants"] for node in nodes)
             missing = await http.get(f"/api/v1/tenants/{refused}", headers=DEMO)
             assert missing.status_code == 404
+            unchanged = (await http.get(f"/api/v1/tenants/{before}", headers=DEMO)).json()
+            assert unchanged["revision"] == 1 and unchanged["name"] != "renamed"
             for tid in (before, after):
                 history = (await deployment_of(http, tid))["history"]
                 assert [d["revision"] for d in history] == [1], history

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from services.gateway import store
-from services.gateway.commands import send_tenant_command
+from services.gateway.commands import require_broker, send_tenant_command
 from services.gateway.deps import GatewayDep, ModeDep, Operator, Viewer, tenant_not_found
 from services.gateway.errors import Problem
 from services.gateway.events import BusEvent
@@ -92,6 +92,7 @@ def rejected(event: BusEvent) -> Problem:
 )
 async def create_tenant(body: TenantCreate, gateway: GatewayDep, mode: ModeDep, _: Operator) -> Any:
     spec = TenantSpec.model_validate(body.model_dump())
+    require_broker(gateway)  # before anything is stored
     revision, previous = await record_creation(gateway, mode, spec, datetime.now(UTC))
     command = CreateTenant(tenant_id=spec.tenant_id, revision=revision, spec=spec)
     try:
@@ -223,6 +224,7 @@ async def get_tenant(tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: View
 async def update_tenant(
     tenant_id: str, body: TenantUpdate, gateway: GatewayDep, mode: ModeDep, _: Operator
 ) -> Any:
+    require_broker(gateway)  # before the new revision is stored
     async with gateway.db.session(mode) as session:
         row = await store.get_tenant(session, tenant_id, for_update=True)
         if row is None or not row.is_live:
@@ -259,6 +261,7 @@ async def update_tenant(
 async def delete_tenant(
     tenant_id: str, gateway: GatewayDep, mode: ModeDep, _: Operator, response: Response
 ) -> Any:
+    require_broker(gateway)  # before the deletion is stored
     async with gateway.db.session(mode) as session:
         row = await store.get_tenant(session, tenant_id, for_update=True)
         if row is None or not row.is_live:
