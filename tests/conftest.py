@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from unittest.mock import patch
 
-import asyncpg
 import pytest
 
 from shared.settings import Settings
-from tests.support.servers import Servers, test_servers, unique_name
+from tests.support.servers import Servers, fresh_databases, test_servers
 from tests.support.system import RunningSystem
 
 
@@ -24,18 +23,8 @@ def servers() -> Iterator[Servers]:
 
 @pytest.fixture(scope="session")
 async def database_urls(servers: Servers) -> AsyncIterator[dict[str, str]]:
-    admin = servers.postgres_admin_url
-    conn = await asyncpg.connect(admin)
-    names = {"prod": unique_name("ecp_test"), "demo": unique_name("ecp_test_demo")}
-    for name in names.values():
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    base = admin.rsplit("/", 1)[0]
-    yield {mode: f"{base}/{name}" for mode, name in names.items()}
-    conn = await asyncpg.connect(admin)
-    for name in names.values():
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
+    async with fresh_databases(servers.postgres_admin_url, "ecp_test") as urls:
+        yield urls
 
 
 def environment_for(nats_url: str, database_urls: dict[str, str]) -> dict[str, str]:

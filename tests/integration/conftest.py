@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import pytest
 
 from shared.embedded import NatsServer, free_port
 from shared.settings import Settings
 from tests.conftest import environment_for, settings_from
-from tests.support.servers import Servers, unique_name
+from tests.support.servers import Servers, fresh_databases
 
 
 @pytest.fixture(scope="package")
@@ -26,18 +25,8 @@ def private_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 async def database_urls(servers: Servers) -> AsyncIterator[dict[str, str]]:
-    admin = servers.postgres_admin_url
-    names = {"prod": unique_name("ecp_it"), "demo": unique_name("ecp_it_demo")}
-    conn = await asyncpg.connect(admin)
-    for name in names.values():
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-    base = admin.rsplit("/", 1)[0]
-    yield {mode: f"{base}/{name}" for mode, name in names.items()}
-    conn = await asyncpg.connect(admin)
-    for name in names.values():
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await conn.close()
+    async with fresh_databases(servers.postgres_admin_url, "ecp_it") as urls:
+        yield urls
 
 
 @pytest.fixture(scope="package")

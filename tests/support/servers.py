@@ -7,10 +7,12 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
 
 from shared.embedded import NatsServer, PostgresServer, free_port
 
@@ -77,3 +79,21 @@ def test_servers() -> Iterator[Servers]:
 
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+@asynccontextmanager
+async def fresh_databases(admin_url: str, prefix: str) -> AsyncIterator[dict[str, str]]:
+    """A new prod and demo database on the server of `admin_url`, dropped afterwards."""
+    names = {"prod": unique_name(prefix), "demo": unique_name(f"{prefix}_demo")}
+    conn = await asyncpg.connect(admin_url)
+    for name in names.values():
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield {mode: f"{base}/{name}" for mode, name in names.items()}
+    finally:
+        conn = await asyncpg.connect(admin_url)
+        for name in names.values():
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
