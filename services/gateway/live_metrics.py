@@ -240,6 +240,10 @@ def follow_samples(gateway: Gateway) -> None:
             no_echo=True,
             max_reconnect_attempts=-1,
             reconnect_time_wait=1,
+            # A push published while the server is gone fails at once: kept and sent on
+            # reconnecting, it would be stored after its request was answered 503 (and sent
+            # again, under a new batch id, by a client that retried).
+            pending_size=0,
         )
         await link.connection.subscribe("ecp.*.metrics.>", cb=on_sample_batch)
 

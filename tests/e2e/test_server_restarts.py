@@ -98,6 +98,12 @@ async def test_a_broker_restart_loses_no_tenant_and_deploys_none_twice(
         assert created.status_code == 503 and created.json()["code"] == "BROKER_UNAVAILABLE"
         renamed = await http.patch(f"/api/v1/tenants/{before}", json={"name": "x"}, headers=DEMO)
         assert renamed.status_code == 503 and renamed.json()["code"] == "BROKER_UNAVAILABLE"
+        pushed = await http.post(
+            f"/api/v1/tenants/{before}/monitoring",
+            json={"metrics": {"cpu_usage": 42.5}},
+            headers=DEMO,
+        )
+        assert pushed.status_code == 503 and pushed.json()["code"] == "BROKER_UNAVAILABLE"
 
     try:
         async with fresh_databases(servers.postgres_admin_url, "ecp_broker") as urls:
@@ -113,6 +119,12 @@ async def test_a_broker_restart_loses_no_tenant_and_deploys_none_twice(
                     assert missing.status_code == 404
                     kept = (await http.get(f"/api/v1/tenants/{before}", headers=DEMO)).json()
                     assert kept["revision"] == 1 and kept["name"] != "x"
+                    stored = await http.get(
+                        f"/api/v1/tenants/{before}/monitoring",
+                        params={"source": "push"},
+                        headers=DEMO,
+                    )
+                    assert stored.status_code == 200 and stored.json()["sample_count"] == 0
             finally:
                 system.stop()
     finally:
